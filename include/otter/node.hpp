@@ -1,0 +1,98 @@
+#pragma once
+// otter::node — the runtime: one scheduler thread per core, each with its own
+// io_uring, run queue, timer wheel and inbox.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <otter/exit_reason.hpp>
+#include <otter/pid.hpp>
+#include <otter/spawn.hpp>
+
+namespace otter {
+
+/// What is logged when a process dies of an escaped exception.
+struct crash_report {
+  pid process;
+  std::string registered_name; ///< empty if the process had no name
+  exit_reason reason;
+};
+
+/// How a node is set up.
+struct node_options {
+  /// Number of schedulers (threads, each pinned to a core); 0 means one per
+  /// CPU this process may run on. At most 255.
+  unsigned schedulers = 0;
+  /// Pin scheduler i to the i-th CPU of the process's affinity mask.
+  bool pin_threads = true;
+  /// Deterministic time for tests (requires schedulers == 1): the clock stands
+  /// still while anything can run, and an idle scheduler jumps straight to its
+  /// next timer instead of sleeping, so timeouts fire at once and in order.
+  bool virtual_time = false;
+  /// How long an idle scheduler polls for work before sleeping in the kernel.
+  /// Waking a sleeping core costs tens of microseconds; polling costs a core.
+  std::chrono::nanoseconds spin = std::chrono::microseconds(20);
+  /// Submission queue size of each scheduler's io_uring.
+  unsigned ring_entries = 256;
+  /// Called (on the dying process's scheduler thread) when a process exits
+  /// because an exception escaped it. Defaults to a line on stderr; set to an
+  /// empty function to silence crash reports.
+  std::function<void(const crash_report&)> on_crash = print_crash_report;
+
+  /// The default crash reporter: `otter: process <0.3.1> (name) crashed: reason`.
+  static void print_crash_report(const crash_report& report);
+};
+
+namespace detail {
+struct node_state;
+}
+
+/// A running otter runtime. Constructing it starts the schedulers (they idle
+/// until there is work); destroying it kills any remaining processes and joins
+/// the threads.
+///
+/// ```
+/// otter::node node;                       // one scheduler per core
+/// return node.run(main_process, argc);    // 0 when main_process exits normally
+/// ```
+///
+/// Throws otter::runtime_unavailable (with the cause and the remedy in its
+/// message) if a scheduler cannot set up its io_uring.
+class node {
+public:
+  explicit node(node_options options = {});
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Starts `f(args...)` as the node's first process, on scheduler 0, and blocks
+  /// the calling thread until that process exits. Then every other process still
+  /// running is killed (destructors run) and `run` returns 0 if the first process
+  /// exited `normal`, 1 otherwise. May be called again afterwards.
+  template <class F, class... A>
+  int run(F&& f, A&&... args) {
+    return run_prepared(detail::prepare_process(std::forward<F>(f), std::forward<A>(args)...));
+  }
+
+  /// The exit reason of the first process of the last `run`.
+  const exit_reason& last_exit_reason() const noexcept;
+
+  /// The number of schedulers.
+  unsigned schedulers() const noexcept;
+
+  /// The pid registered as `name`, or the null pid. Any thread.
+  pid whereis(std::string_view name) const;
+
+private:
+  int run_prepared(detail::prepared_process&& p);
+  std::unique_ptr<detail::node_state> state_;
+};
+
+/// The index of the scheduler running the caller, or -1 off the node's threads.
+int this_scheduler() noexcept;
+
+} // namespace otter

@@ -1,0 +1,14 @@
+#pragma once
+// All of otter's public API.
+
+#include <otter/errors.hpp>
+#include <otter/exit_reason.hpp>
+#include <otter/node.hpp>
+#include <otter/pid.hpp>
+#include <otter/process.hpp>
+#include <otter/receive.hpp>
+#include <otter/registry.hpp>
+#include <otter/send.hpp>
+#include <otter/spawn.hpp>
+#include <otter/task.hpp>
+#include <otter/timer.hpp>

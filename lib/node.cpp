@@ -1,0 +1,151 @@
+#include <otter/node.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <latch>
+#include <stdexcept>
+
+#include <pthread.h>
+#include <sched.h>
+
+#include "node_state.hpp"
+#include "process_ext.hpp"
+#include "scheduler.hpp"
+
+namespace otter {
+
+namespace {
+
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
+}
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  // Pinning is a performance matter; a refusal (a restricted cpuset) is not fatal.
+  (void)::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+}
+
+// Kills every process on every core, until a round finds none left: a dying
+// process's destructors may still spawn or send elsewhere.
+void kill_everything(detail::node_state& st) {
+  struct round {
+    std::atomic<std::size_t> killed{0};
+    std::latch done;
+    explicit round(std::ptrdiff_t n) : done(n) {}
+  };
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    round r(st.size());
+    for (auto& s : st.schedulers) {
+      s->run_soon(
+          [](detail::scheduler& sched, void* arg) {
+            auto* rr = static_cast<round*>(arg);
+            rr->killed.fetch_add(sched.kill_all());
+            rr->done.count_down();
+          },
+          &r);
+    }
+    r.done.wait();
+    if (r.killed.load() == 0) return;
+  }
+}
+
+} // namespace
+
+void node_options::print_crash_report(const crash_report& report) {
+  std::string line = "otter: process " + to_string(report.process);
+  if (!report.registered_name.empty()) line += " (" + report.registered_name + ")";
+  line += " crashed: " + report.reason.to_string() + "\n";
+  std::fputs(line.c_str(), stderr);
+}
+
+node::node(node_options options) {
+  const std::vector<int> cpus = allowed_cpus();
+  unsigned n = options.schedulers != 0 ? options.schedulers : static_cast<unsigned>(cpus.size());
+  if (n > 255) throw std::invalid_argument("otter::node: at most 255 schedulers");
+  if (options.virtual_time && n != 1)
+    throw std::invalid_argument("otter::node: virtual_time needs exactly one scheduler");
+  options.schedulers = n;
+  const bool pin = options.pin_threads;
+  state_ = std::make_unique<detail::node_state>(std::move(options));
+  detail::node_state& st = *state_;
+  for (unsigned i = 0; i < n; ++i) st.schedulers.push_back(std::make_unique<detail::scheduler>(st, i));
+
+  std::latch started(n);
+  std::mutex error_mutex;
+  std::exception_ptr first_error;
+  const std::function<void(std::exception_ptr)> on_started = [&](std::exception_ptr e) {
+    if (e) {
+      std::lock_guard lock(error_mutex);
+      if (!first_error) first_error = e;
+    }
+    started.count_down();
+  };
+  for (unsigned i = 0; i < n; ++i) {
+    st.threads.emplace_back([&st, &on_started, i, pin, cpu = cpus[i % cpus.size()]] {
+      if (pin) pin_to(cpu);
+      const std::string name = "otter-" + std::to_string(i);
+      (void)::pthread_setname_np(::pthread_self(), name.c_str());
+      st.schedulers[i]->thread_main(on_started);
+    });
+  }
+  started.wait();
+  if (first_error) {
+    st.stopping.store(true);
+    for (auto& s : st.schedulers) s->interrupt();
+    for (auto& t : st.threads) t.join();
+    std::rethrow_exception(first_error);
+  }
+}
+
+node::~node() {
+  detail::node_state& st = *state_;
+  kill_everything(st);
+  st.stopping.store(true);
+  for (auto& s : st.schedulers) s->interrupt();
+  for (auto& t : st.threads) t.join();
+}
+
+int node::run_prepared(detail::prepared_process&& prepared) {
+  detail::node_state& st = *state_;
+  {
+    std::lock_guard lock(st.root_mutex);
+    st.root_done = false;
+  }
+  process::promise_type& p = prepared.body.release().promise();
+  p.flags |= detail::pcb_flag::root;
+  if (prepared.owned != nullptr) {
+    detail::process_ext& ext = detail::ext_of(p);
+    ext.owned = prepared.owned;
+    ext.owned_delete = prepared.owned_delete;
+  }
+  st.schedulers[0]->adopt(p);
+  {
+    std::unique_lock lock(st.root_mutex);
+    st.root_exited.wait(lock, [&] { return st.root_done; });
+  }
+  kill_everything(st);
+  return st.root_reason.is_normal() ? 0 : 1;
+}
+
+const exit_reason& node::last_exit_reason() const noexcept { return state_->root_reason; }
+
+unsigned node::schedulers() const noexcept { return state_->size(); }
+
+pid node::whereis(std::string_view name) const { return state_->names.find(name); }
+
+int this_scheduler() noexcept {
+  return detail::tl_scheduler != nullptr ? static_cast<int>(detail::tl_scheduler->index()) : -1;
+}
+
+} // namespace otter

@@ -1,0 +1,134 @@
+#pragma once
+// A scheduler: one pinned thread running the processes of one core, with its
+// own io_uring, run queue, timer wheel and inbox.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <otter/detail/envelope.hpp>
+#include <otter/detail/pcb.hpp>
+#include <otter/detail/timer_node.hpp>
+#include <otter/pid.hpp>
+#include <otter/timer.hpp>
+
+#include "inbox.hpp"
+#include "slot_table.hpp"
+#include "timer_wheel.hpp"
+#include "uring/ring.hpp"
+
+namespace otter::detail {
+
+struct node_state;
+struct send_timer;
+
+/// Runs on its own thread. Everything here is for that thread only unless
+/// marked "any thread".
+class scheduler {
+public:
+  scheduler(node_state& node, unsigned index);
+  ~scheduler();
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+
+  unsigned index() const noexcept { return index_; }
+  node_state& node() noexcept { return node_; }
+
+  /// The thread body: sets up the ring, calls `started` (with the error, if
+  /// setup failed), then loops until the node stops.
+  void thread_main(const std::function<void(std::exception_ptr)>& started);
+
+  // --- processes
+  pcb* find(pid p) const noexcept {
+    return p.scheduler() == index_ ? procs_.find(p.slot(), p.generation()) : nullptr;
+  }
+  /// Gives `p` a pid on this scheduler and queues it.
+  pid start_local(pcb& p);
+  /// Any thread: gives `p` a pid on this scheduler and sends it here to start.
+  pid adopt(pcb& p);
+  /// Installs a process that `adopt` sent here.
+  void install_adopted(pcb& p);
+  void make_ready(pcb& p) noexcept {
+    p.state = run_state::ready;
+    p.next_ready = nullptr;
+    *runq_tail_ = &p;
+    runq_tail_ = &p.next_ready;
+  }
+  /// Kills every process of this scheduler, silently (node shutdown). Returns how many.
+  std::size_t kill_all();
+
+  // --- messages
+  /// Routes an envelope from this thread to `to`, here or on another core.
+  void deliver(pid to, envelope* e);
+  void deliver_local(std::uint64_t to, envelope* e) noexcept;
+  /// Queues an envelope for another scheduler; flushed when the running
+  /// process yields the thread (or a batch fills), keeping per-pair order.
+  void post(unsigned target, envelope* e);
+  void flush_outbound();
+
+  /// Any thread: adds a chain (linked newest → oldest) to the inbox and wakes
+  /// the scheduler if it sleeps.
+  void push(envelope* newest, envelope* oldest) noexcept;
+  /// Any thread: runs `fn(*this, arg)` on this scheduler's thread, soon.
+  void run_soon(void (*fn)(scheduler&, void*), void* arg);
+  /// Any thread: interrupts the scheduler's sleep.
+  void interrupt() noexcept;
+
+  // --- time
+  std::uint64_t now_ns() const noexcept;
+  void arm(timer_node* t, std::chrono::nanoseconds after);
+  void disarm(timer_node* t) noexcept { wheel_.erase(t); }
+  timer_ref start_send_timer(std::chrono::nanoseconds after, pid to, envelope* message);
+  bool cancel_send_timer(timer_ref ref) noexcept;
+
+  static constexpr std::uint64_t tick_ns = 1'000'000; // the timer wheel's tick: 1 ms
+
+private:
+  friend struct send_timer;
+  void loop();
+  void drain_inbox();
+  void run_ready();
+  void resume(pcb& p);
+  void exit_process(pcb& p, bool quietly);
+  void fire_timers() noexcept;
+  void idle();
+  void flush(unsigned target) noexcept;
+  void wake_if_sleeping() noexcept;
+  void shutdown();
+
+  node_state& node_;
+  const unsigned index_;
+  std::unique_ptr<uring::ring> ring_;
+  int ring_fd_ = -1;
+  int eventfd_ = -1;
+
+  pcb* runq_head_ = nullptr;
+  pcb** runq_tail_ = &runq_head_;
+  slot_table<pcb> procs_;
+
+  timer_wheel wheel_;
+  slot_table<send_timer> send_timers_;
+  std::uint64_t virtual_now_ = 0;
+
+  inbox inbox_;
+  alignas(64) std::atomic<bool> sleeping_{false};
+
+  struct outbound {
+    envelope* newest = nullptr;
+    envelope* oldest = nullptr;
+    std::uint32_t count = 0;
+    bool listed = false;
+  };
+  std::vector<outbound> outbound_;
+  std::vector<unsigned> outbound_dirty_;
+};
+
+/// The scheduler of the calling thread; throws std::logic_error naming `what`
+/// on threads that are not a node's.
+scheduler& current_scheduler(const char* what);
+
+} // namespace otter::detail

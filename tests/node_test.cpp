@@ -1,0 +1,192 @@
+#include <otter/node.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <string>
+#include <thread>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <otter/errors.hpp>
+#include <otter/process.hpp>
+#include <otter/receive.hpp>
+#include <otter/send.hpp>
+#include <otter/spawn.hpp>
+#include <otter/timer.hpp>
+
+#include "support/otter_test.hpp"
+
+using namespace otter_test;
+
+namespace {
+
+struct outcome {
+  int status = -1;
+  std::string message;
+};
+
+// Forks; the child makes io_uring_setup fail with `err` (a seccomp filter, the
+// way container runtimes refuse it) and tries to start a node. Returns the
+// child's exit status (0: runtime_unavailable with errno `err`) and the message.
+outcome start_node_with_io_uring_refused(int err) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<__u32>(offsetof(seccomp_data, nr))),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (static_cast<__u32>(err) & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      ::_exit(20);
+    int status = 10; // the node started: the refusal was not noticed
+    try {
+      otter::node_options o;
+      o.schedulers = 2;
+      otter::node n(o);
+    } catch (const otter::runtime_unavailable& e) {
+      const std::string what = e.what();
+      [[maybe_unused]] auto w = ::write(fds[1], what.data(), what.size());
+      status = e.code().value() == err ? 0 : 11;
+    } catch (...) {
+      status = 12;
+    }
+    ::_exit(status);
+  }
+  ::close(fds[1]);
+  outcome out;
+  char buf[1024];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.message.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int ws = 0;
+  ::waitpid(child, &ws, 0);
+  out.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("node.run - returns 0 when the first process exits normally", "[node]") {
+  otter::node node(deterministic());
+  CHECK(node.run([]() -> otter::process { co_return; }) == 0);
+  CHECK(node.last_exit_reason().is_normal());
+}
+
+TEST_CASE("node.run - returns 1 when an exception escapes the first process", "[node]") {
+  otter::node_options o = deterministic();
+  o.on_crash = nullptr;
+  otter::node node(o);
+  CHECK(node.run([]() -> otter::process {
+    throw std::runtime_error("boom");
+    co_return;
+  }) == 1);
+  CHECK(node.last_exit_reason() == otter::exit_reason::error("std::runtime_error", "boom"));
+}
+
+TEST_CASE("node.run - passes arguments to the first process", "[node]") {
+  otter::node node(deterministic());
+  int seen = 0;
+  CHECK(node.run([](int a, int* out) -> otter::process {
+    *out = a;
+    co_return;
+  }, 41, &seen) == 0);
+  CHECK(seen == 41);
+}
+
+TEST_CASE("node.run - kills the processes still running when the first exits, running their destructors",
+          "[node]") {
+  static std::atomic<int> destroyed{0};
+  destroyed = 0;
+  struct guard {
+    ~guard() { ++destroyed; }
+  };
+  otter::node node(two_cores());
+  CHECK(node.run([]() -> otter::process {
+    for (int i = 0; i < 10; ++i) {
+      otter::spawn(otter::spread(), []() -> otter::process {
+        guard g;
+        co_await otter::receive<int>(); // never comes
+      });
+    }
+    co_await otter::sleep(1ms);
+  }) == 0);
+  CHECK(destroyed == 10);
+}
+
+TEST_CASE("node.run - can run again after the first process exited", "[node]") {
+  otter::node node(deterministic());
+  for (int i = 0; i < 3; ++i) {
+    CHECK(node.run([]() -> otter::process {
+      otter::send(otter::self(), 1);
+      auto got29 = co_await otter::receive<int>();
+      CHECK(got29 == 1);
+    }) == 0);
+  }
+}
+
+TEST_CASE("node - starts one scheduler per CPU by default", "[node]") {
+  otter::node node;
+  cpu_set_t set;
+  REQUIRE(::sched_getaffinity(0, sizeof set, &set) == 0);
+  CHECK(node.schedulers() == static_cast<unsigned>(CPU_COUNT(&set)));
+}
+
+TEST_CASE("node - each scheduler runs its processes on its own thread", "[node][cross-core]") {
+  otter::node node(two_cores());
+  CHECK(node.run([]() -> otter::process {
+    CHECK(otter::this_scheduler() == 0);
+    otter::spawn(otter::on_scheduler(1), [](otter::pid parent) -> otter::process {
+      otter::send(parent, otter::this_scheduler());
+      otter::send(parent, std::this_thread::get_id());
+      co_return;
+    }, otter::self());
+    auto got30 = co_await otter::receive<int>();
+    CHECK(got30 == 1);
+    auto got31 = co_await otter::receive<std::thread::id>();
+    CHECK(got31 != std::this_thread::get_id());
+  }) == 0);
+}
+
+TEST_CASE("node - virtual time needs exactly one scheduler", "[node]") {
+  otter::node_options o;
+  o.schedulers = 2;
+  o.virtual_time = true;
+  CHECK_THROWS_AS(otter::node(o), std::invalid_argument);
+}
+
+TEST_CASE("node - io_uring refused with EPERM fails with a message naming seccomp", "[node][uring]") {
+  const outcome out = start_node_with_io_uring_refused(EPERM);
+  INFO(out.message);
+  CHECK(out.status == 0);
+  CHECK(out.message.find("EPERM") != std::string::npos);
+  CHECK(out.message.find("seccomp") != std::string::npos);
+  CHECK(out.message.find("io_uring_disabled") != std::string::npos);
+}
+
+TEST_CASE("node - io_uring missing (ENOSYS) fails with a message naming the kernel", "[node][uring]") {
+  const outcome out = start_node_with_io_uring_refused(ENOSYS);
+  INFO(out.message);
+  CHECK(out.status == 0);
+  CHECK(out.message.find("ENOSYS") != std::string::npos);
+  CHECK(out.message.find("kernel") != std::string::npos);
+}
+
+TEST_CASE("node - io_uring memory refused (ENOMEM) fails with a message naming the memlock limit",
+          "[node][uring]") {
+  const outcome out = start_node_with_io_uring_refused(ENOMEM);
+  INFO(out.message);
+  CHECK(out.status == 0);
+  CHECK(out.message.find("ENOMEM") != std::string::npos);
+  CHECK(out.message.find("RLIMIT_MEMLOCK") != std::string::npos);
+}
