@@ -1,5 +1,6 @@
-// Size-classed pools: per-thread free lists on scheduler threads, a shared
-// depot for everyone else and for moving surplus between threads.
+// Size-classed pools: per-thread free lists on scheduler threads (the inline
+// fast paths in pool.hpp), and a shared depot for everyone else and for moving
+// surplus between threads.
 
 #include <otter/detail/pool.hpp>
 
@@ -10,39 +11,47 @@
 #include <utility>
 #include <vector>
 
+#include <sys/mman.h>
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 // Sanitizer builds use the system allocator, so that ASan sees every
-// use-after-free and TSan every race on recycled memory.
+// use-after-free and TSan every race on recycled memory. Threads then never
+// attach, which sends the inline fast paths here every time.
 #define OTTER_POOL_DISABLED 1
 #endif
 
 namespace otter::detail {
+
+constinit thread_local pool_cache tl_pool{};
+
 namespace {
 
-constexpr std::size_t granule = 16;
-constexpr std::size_t max_pooled = 1024;
-constexpr std::size_t class_count = max_pooled / granule;
-// Blocks move between a thread and the depot in batches of this many.
-constexpr std::uint32_t batch_size = 256;
-constexpr std::size_t chunk_bytes = 64 * 1024;
+using block = pool_cache::block;
+constexpr std::size_t class_count = pool_cache::classes;
+constexpr std::uint32_t batch_size = pool_cache::batch;
+// Blocks are carved from spans of 64 KiB, cut from 2 MiB arenas that the
+// kernel may back with huge pages: spawning a million processes then costs a
+// few hundred page faults instead of tens of thousands.
+constexpr std::size_t span_bytes = 64 * 1024;
+constexpr std::size_t arena_bytes = 2 * 1024 * 1024;
 
-constexpr std::size_t class_of(std::size_t size) noexcept { return (size - 1) / granule; }
-constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * granule; }
-
-struct free_block {
-  free_block* next;
-};
+constexpr std::size_t class_of(std::size_t size) noexcept { return (size - 1) / pool_cache::granule; }
+constexpr std::size_t size_of_class(std::size_t c) noexcept { return (c + 1) * pool_cache::granule; }
 
 struct chain {
-  free_block* head = nullptr;
-  free_block* tail = nullptr;
+  block* head = nullptr;
   std::uint32_t count = 0;
 
-  void push(free_block* b) noexcept {
+  void push(block* b) noexcept {
     b->next = head;
     head = b;
-    if (tail == nullptr) tail = b;
     ++count;
+  }
+  block* pop() noexcept {
+    block* b = head;
+    head = b->next;
+    --count;
+    return b;
   }
 };
 
@@ -50,12 +59,14 @@ struct chain {
 // in use by detached threads when static destructors run.
 struct depot {
   std::mutex mutex;
-  std::vector<chain> full[class_count];   // chains of batch_size blocks
-  chain loose[class_count];               // blocks freed one by one
-  std::vector<void*> chunks;              // every chunk ever carved (keeps them reachable)
+  std::vector<chain> full[class_count]; // chains of about batch_size blocks
+  chain loose[class_count];             // blocks returned one by one
+  std::vector<void*> arenas;            // every arena ever made (keeps them reachable)
+  unsigned char* arena_next = nullptr;  // the unused rest of the newest arena
+  std::size_t arena_left = 0;
 
+  // With the mutex held: a chain of free blocks of class c, carving if need be.
   chain take(std::size_t c) {
-    std::lock_guard lock(mutex);
     if (!full[c].empty()) {
       chain ch = full[c].back();
       full[c].pop_back();
@@ -65,28 +76,42 @@ struct depot {
     return carve(c);
   }
 
-  void give(std::size_t c, chain ch) {
-    std::lock_guard lock(mutex);
-    full[c].push_back(ch);
-  }
+  void give(std::size_t c, chain ch) { full[c].push_back(ch); }
 
-  void give_one(std::size_t c, free_block* b) {
-    std::lock_guard lock(mutex);
+  void give_one(std::size_t c, block* b) {
     loose[c].push(b);
     if (loose[c].count >= batch_size) full[c].push_back(std::exchange(loose[c], chain{}));
   }
 
-  // Called with the mutex held.
   chain carve(std::size_t c) {
-    void* mem = std::malloc(chunk_bytes);
-    if (mem == nullptr) throw std::bad_alloc{};
-    chunks.push_back(mem);
+    if (arena_left < span_bytes) new_arena();
+    unsigned char* base = arena_next;
+    arena_next += span_bytes;
+    arena_left -= span_bytes;
     chain ch;
     const std::size_t size = size_of_class(c);
-    auto* base = static_cast<unsigned char*>(mem);
-    for (std::size_t off = 0; off + size <= chunk_bytes; off += size)
-      ch.push(reinterpret_cast<free_block*>(base + off));
+    // Pushed back to front so that the chain hands out ascending addresses.
+    for (std::size_t off = (span_bytes / size - 1) * size;; off -= size) {
+      ch.push(reinterpret_cast<block*>(base + off));
+      if (off == 0) break;
+    }
     return ch;
+  }
+
+  void new_arena() {
+    // Map twice the size and trim, to get an arena aligned to the huge-page size.
+    void* raw = ::mmap(nullptr, 2 * arena_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) throw std::bad_alloc{};
+    const auto start = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t aligned = (start + arena_bytes - 1) & ~(std::uintptr_t{arena_bytes} - 1);
+    if (aligned > start) ::munmap(raw, aligned - start);
+    if (const std::uintptr_t tail = start + 2 * arena_bytes - (aligned + arena_bytes); tail > 0)
+      ::munmap(reinterpret_cast<void*>(aligned + arena_bytes), tail);
+    auto* arena = reinterpret_cast<unsigned char*>(aligned);
+    (void)::madvise(arena, arena_bytes, MADV_HUGEPAGE); // a hint; fine if refused
+    arenas.push_back(arena);
+    arena_next = arena;
+    arena_left = arena_bytes;
   }
 };
 
@@ -95,102 +120,81 @@ depot& the_depot() {
   return *d;
 }
 
-struct thread_cache {
-  bool attached;
-  free_block* head[class_count];
-  std::uint32_t count[class_count];
-};
-
-constinit thread_local thread_cache tl_cache{};
-
 } // namespace
 
-void* pool_allocate(std::size_t size) {
+void* pool_allocate_slow(std::size_t size) {
 #ifdef OTTER_POOL_DISABLED
   return ::operator new(size);
 #else
-  if (size > max_pooled || size == 0) return ::operator new(size);
+  if (size == 0 || size > pool_cache::max_size) return ::operator new(size);
   const std::size_t c = class_of(size);
-  thread_cache& tc = tl_cache;
-  if (!tc.attached) [[unlikely]] {
-    {
-      depot& d = the_depot();
-      std::lock_guard lock(d.mutex);
-      if (d.loose[c].count == 0) {
-        if (!d.full[c].empty()) {
-          d.loose[c] = d.full[c].back();
-          d.full[c].pop_back();
-        } else {
-          d.loose[c] = d.carve(c);
-        }
-      }
-      free_block* b = d.loose[c].head;
-      d.loose[c].head = b->next;
-      if (--d.loose[c].count == 0) d.loose[c].tail = nullptr;
-      return b;
-    }
+  pool_cache& pc = tl_pool;
+  depot& d = the_depot();
+  std::lock_guard lock(d.mutex);
+  if (!pc.attached) { // a thread without free lists takes one block
+    if (d.loose[c].count == 0) d.loose[c] = d.take(c);
+    return d.loose[c].pop();
   }
-  free_block* b = tc.head[c];
-  if (b == nullptr) [[unlikely]] {
-    chain ch = the_depot().take(c);
-    tc.head[c] = ch.head;
-    tc.count[c] = ch.count;
-    b = ch.head;
-  }
-  tc.head[c] = b->next;
-  --tc.count[c];
+  chain ch = d.take(c); // refill this thread's list
+  block* b = ch.pop();
+  pc.head[c] = ch.head;
+  pc.count[c] = ch.count;
   return b;
 #endif
 }
 
-void pool_deallocate(void* p, std::size_t size) noexcept {
+void pool_deallocate_slow(void* p, std::size_t size) noexcept {
 #ifdef OTTER_POOL_DISABLED
   ::operator delete(p, size);
 #else
-  if (size > max_pooled || size == 0) {
+  if (size == 0 || size > pool_cache::max_size) {
     ::operator delete(p, size);
     return;
   }
   const std::size_t c = class_of(size);
-  auto* b = static_cast<free_block*>(p);
-  thread_cache& tc = tl_cache;
-  if (!tc.attached) [[unlikely]] {
-    the_depot().give_one(c, b);
+  auto* b = static_cast<block*>(p);
+  pool_cache& pc = tl_pool;
+  depot& d = the_depot();
+  if (!pc.attached) {
+    std::lock_guard lock(d.mutex);
+    d.give_one(c, b);
     return;
   }
-  b->next = tc.head[c];
-  tc.head[c] = b;
-  if (++tc.count[c] >= 2 * batch_size) [[unlikely]] {
-    // Hand a batch back so that memory freed here (say, envelopes sent from
-    // another core) flows back to the threads that allocate it.
-    chain ch;
-    for (std::uint32_t i = 0; i < batch_size; ++i) {
-      free_block* x = tc.head[c];
-      tc.head[c] = x->next;
-      ch.push(x);
-    }
-    tc.count[c] -= batch_size;
-    the_depot().give(c, ch);
+  // This thread's list is full: hand a batch back so that memory freed here
+  // (envelopes sent from another core, say) flows back to the threads that
+  // allocate it.
+  chain ch;
+  ch.push(b);
+  while (ch.count < batch_size) {
+    block* x = pc.head[c];
+    pc.head[c] = x->next;
+    --pc.count[c];
+    ch.push(x);
   }
+  std::lock_guard lock(d.mutex);
+  d.give(c, ch);
 #endif
 }
 
-void pool_attach_thread() noexcept { tl_cache.attached = true; }
+void pool_attach_thread() noexcept {
+#ifndef OTTER_POOL_DISABLED
+  tl_pool.attached = true;
+#endif
+}
 
 void pool_detach_thread() noexcept {
-  thread_cache& tc = tl_cache;
-  if (!tc.attached) return;
+  pool_cache& pc = tl_pool;
+  if (!pc.attached) return;
   depot& d = the_depot();
   std::lock_guard lock(d.mutex);
   for (std::size_t c = 0; c < class_count; ++c) {
-    while (free_block* b = tc.head[c]) {
-      tc.head[c] = b->next;
-      d.loose[c].push(b);
+    while (block* b = pc.head[c]) {
+      pc.head[c] = b->next;
+      d.give_one(c, b);
     }
-    tc.count[c] = 0;
-    if (d.loose[c].count >= batch_size) d.full[c].push_back(std::exchange(d.loose[c], chain{}));
+    pc.count[c] = 0;
   }
-  tc.attached = false;
+  pc.attached = false;
 }
 
 } // namespace otter::detail

@@ -309,29 +309,13 @@ void scheduler::shutdown() {
 
 // ---------------------------------------------------------------- messages
 
-void scheduler::deliver(pid to, envelope* e) {
+void scheduler::deliver_remote(pid to, envelope* e) {
   const unsigned target = to.scheduler();
-  if (target == index_) {
-    deliver_local(to.bits(), e);
-  } else if (to && target < outbound_.size()) {
+  if (to && target < outbound_.size()) {
     e->to = to.bits();
     post(target, e);
   } else {
     destroy(e);
-  }
-}
-
-void scheduler::deliver_local(std::uint64_t to, envelope* e) noexcept {
-  const pid id = pid::from_bits(to);
-  pcb* p = procs_.find(id.slot(), id.generation());
-  if (p == nullptr) {
-    destroy(e); // sending to a dead process is a no-op
-    return;
-  }
-  p->push_message(e);
-  if (p->waiter != nullptr && p->waiter->match(p->waiter, e)) {
-    p->waiter = nullptr;
-    make_ready(*p);
   }
 }
 

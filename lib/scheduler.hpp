@@ -63,8 +63,27 @@ public:
 
   // --- messages
   /// Routes an envelope from this thread to `to`, here or on another core.
-  void deliver(pid to, envelope* e);
-  void deliver_local(std::uint64_t to, envelope* e) noexcept;
+  void deliver(pid to, envelope* e) {
+    const unsigned target = to.scheduler();
+    if (target == index_) [[likely]]
+      deliver_local(to.bits(), e);
+    else
+      deliver_remote(to, e);
+  }
+  void deliver_local(std::uint64_t to, envelope* e) noexcept {
+    const pid id = pid::from_bits(to);
+    pcb* p = procs_.find(id.slot(), id.generation());
+    if (p == nullptr) [[unlikely]] {
+      destroy(e); // sending to a dead process is a no-op
+      return;
+    }
+    p->push_message(e);
+    if (p->waiter != nullptr && p->waiter->match(p->waiter, e)) {
+      p->waiter = nullptr;
+      make_ready(*p);
+    }
+  }
+  void deliver_remote(pid to, envelope* e);
   /// Queues an envelope for another scheduler; flushed when the running
   /// process yields the thread (or a batch fills), keeping per-pair order.
   void post(unsigned target, envelope* e);

@@ -1,0 +1,263 @@
+// otter-workloads: the side-by-side workloads of WORKLOADS.md, run on otter.
+//
+//   otter-workloads WORKLOAD [--quick] [--spread]
+//
+// prints one line, `otter WORKLOAD VALUE UNIT`. --quick divides every count by
+// 100; --spread places the worker processes of fanin and big round-robin over
+// both schedulers instead of on the spawning one (otter's default).
+
+#include <otter/otter.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct config {
+  long scale = 1; // divisor
+  bool spread = false;
+  long n(long full) const { return full / scale; }
+  otter::spawn_options placement() const { return spread ? otter::spread() : otter::spawn_options{}; }
+};
+
+struct result {
+  double value = 0;
+  const char* unit = "";
+};
+
+double ns_since(clock_type::time_point t0) {
+  return std::chrono::duration<double, std::nano>(clock_type::now() - t0).count();
+}
+
+long vm_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) * 1024;
+  return 0;
+}
+
+// ---------------------------------------------------------------- pingpong
+
+struct ping {
+  otter::pid from;
+};
+struct pong {};
+struct stop {};
+
+otter::process ponger() {
+  for (;;) {
+    bool more = co_await otter::receive([](ping p) {
+      otter::send(p.from, pong{});
+      return true;
+    }, [](stop) { return false; });
+    if (!more) co_return;
+  }
+}
+
+otter::process pingpong(config cfg, result* out) {
+  const long rounds = cfg.n(1'000'000);
+  const otter::pid peer = otter::spawn(ponger);
+  const otter::pid me = otter::self();
+  const auto t0 = clock_type::now();
+  for (long i = 0; i < rounds; ++i) {
+    otter::send(peer, ping{me});
+    co_await otter::receive<pong>();
+  }
+  *out = {ns_since(t0) / static_cast<double>(rounds), "ns/roundtrip"};
+  otter::send(peer, stop{});
+}
+
+// ---------------------------------------------------------------- ring
+
+otter::process ring_member(otter::pid main) {
+  const otter::pid next = co_await otter::receive<otter::pid>();
+  for (;;) {
+    const long token = co_await otter::receive<long>();
+    if (token == 0)
+      otter::send(main, token); // the last hop; node::run's end stops the ring
+    else
+      otter::send(next, token - 1);
+  }
+}
+
+otter::process ring(config cfg, result* out) {
+  constexpr int size = 503;
+  const long hops = cfg.n(10'000'000);
+  std::vector<otter::pid> members;
+  for (int i = 0; i < size; ++i) members.push_back(otter::spawn(ring_member, otter::self()));
+  for (int i = 0; i < size; ++i) otter::send(members[static_cast<std::size_t>(i)], members[static_cast<std::size_t>((i + 1) % size)]);
+  const auto t0 = clock_type::now();
+  otter::send(members[0], hops);
+  co_await otter::receive<long>(); // the member that saw 0
+  *out = {ns_since(t0) / static_cast<double>(hops), "ns/hop"};
+}
+
+// ---------------------------------------------------------------- spawn
+
+otter::process hello(otter::pid parent) {
+  otter::send(parent, 1);
+  co_return;
+}
+
+otter::process spawn_many(config cfg, result* out) {
+  const long count = cfg.n(1'000'000);
+  const otter::pid me = otter::self();
+  const auto t0 = clock_type::now();
+  for (long i = 0; i < count; ++i) otter::spawn(hello, me);
+  for (long i = 0; i < count; ++i) co_await otter::receive<int>();
+  *out = {ns_since(t0) / static_cast<double>(count), "ns/process"};
+}
+
+// ---------------------------------------------------------------- memory
+
+otter::process blocked() { co_await otter::receive<stop>(); }
+
+otter::process memory(config cfg, result* out) {
+  const long count = cfg.n(1'000'000);
+  std::vector<otter::pid> pids;
+  pids.reserve(static_cast<std::size_t>(count));
+  const long before = vm_rss_bytes();
+  for (long i = 0; i < count; ++i) pids.push_back(otter::spawn(blocked));
+  co_await otter::yield(); // every one of them runs to its receive and blocks
+  const long after = vm_rss_bytes();
+  // The pid vector is the benchmark's, not the processes' memory.
+  const long pid_bytes = static_cast<long>(pids.capacity() * sizeof(otter::pid));
+  *out = {static_cast<double>(after - before - pid_bytes) / static_cast<double>(count), "bytes/process"};
+  for (otter::pid p : pids) otter::send(p, stop{});
+}
+
+// ---------------------------------------------------------------- fanin
+
+otter::process fan_sender(otter::pid to, long count) {
+  for (long i = 0; i < count; ++i) otter::send(to, i);
+  co_return;
+}
+
+otter::process fanin(config cfg, result* out) {
+  constexpr int senders = 100;
+  const long each = cfg.n(100'000);
+  const otter::pid me = otter::self();
+  const auto t0 = clock_type::now();
+  for (int s = 0; s < senders; ++s) otter::spawn(cfg.placement(), fan_sender, me, each);
+  const long total = senders * each;
+  for (long i = 0; i < total; ++i) co_await otter::receive<long>();
+  *out = {static_cast<double>(total) / ns_since(t0) * 1e3, "Mmsg/s"};
+}
+
+// ---------------------------------------------------------------- big
+
+struct big_ping {
+  otter::pid from;
+};
+struct big_pong {};
+struct big_done {};
+
+// A cheap generator (xorshift64*), reduced to a range without division.
+struct fast_random {
+  std::uint64_t state;
+  std::size_t below(std::size_t n) {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    const std::uint64_t r = (state * 0x2545F4914F6CDD1Dull) >> 32;
+    return static_cast<std::size_t>((r * n) >> 32);
+  }
+};
+
+using peer_list = std::shared_ptr<const std::vector<otter::pid>>;
+
+otter::process big_member(otter::pid main, long pings, unsigned seed) {
+  const peer_list peers = co_await otter::receive<peer_list>(); // shared, immutable
+  fast_random rng{seed * 0x9E3779B97F4A7C15ull + 1};
+  const otter::pid me = otter::self();
+  auto answer = [](big_ping p) {
+    otter::send(p.from, big_pong{});
+    return false;
+  };
+  for (long i = 0; i < pings; ++i) {
+    otter::send((*peers)[rng.below(peers->size())], big_ping{me});
+    // Wait for the pong, answering the pings of others meanwhile.
+    while (!co_await otter::receive(answer, [](big_pong) { return true; })) {
+    }
+  }
+  otter::send(main, big_done{});
+  // Keep answering until everyone is done.
+  while (!co_await otter::receive(answer, [](stop) { return true; })) {
+  }
+}
+
+otter::process big(config cfg, result* out) {
+  constexpr int size = 500;
+  const long pings = cfg.n(2000) > 0 ? cfg.n(2000) : 1;
+  auto members = std::make_shared<std::vector<otter::pid>>();
+  for (int i = 0; i < size; ++i)
+    members->push_back(otter::spawn(cfg.placement(), big_member, otter::self(), pings, static_cast<unsigned>(i + 1)));
+  const peer_list peers = members;
+  const auto t0 = clock_type::now();
+  for (otter::pid m : *members) otter::send(m, peers);
+  for (int i = 0; i < size; ++i) co_await otter::receive<big_done>();
+  const double elapsed = ns_since(t0);
+  for (otter::pid m : *members) otter::send(m, stop{});
+  *out = {static_cast<double>(size) * static_cast<double>(pings) * 2.0 / elapsed * 1e3, "Mmsg/s"};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|big [--quick] [--spread]\n", argv[0]);
+    return 2;
+  }
+  const std::string_view workload = argv[1];
+  config cfg;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--quick")
+      cfg.scale = 100;
+    else if (a == "--spread")
+      cfg.spread = true;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
+
+  otter::node_options options;
+  options.schedulers = 2; // both cores, as for every system in WORKLOADS.md
+  otter::node node(options);
+  result r;
+  int rc = 0;
+  if (workload == "pingpong")
+    rc = node.run(pingpong, cfg, &r);
+  else if (workload == "ring")
+    rc = node.run(ring, cfg, &r);
+  else if (workload == "spawn")
+    rc = node.run(spawn_many, cfg, &r);
+  else if (workload == "memory")
+    rc = node.run(memory, cfg, &r);
+  else if (workload == "fanin")
+    rc = node.run(fanin, cfg, &r);
+  else if (workload == "big")
+    rc = node.run(big, cfg, &r);
+  else {
+    std::fprintf(stderr, "unknown workload %s\n", argv[1]);
+    return 2;
+  }
+  if (rc != 0) {
+    std::fprintf(stderr, "otter %s failed: %s\n", argv[1], node.last_exit_reason().to_string().c_str());
+    return 1;
+  }
+  std::printf("otter %s %.2f %s\n", argv[1], r.value, r.unit);
+  return 0;
+}
