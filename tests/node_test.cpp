@@ -79,7 +79,8 @@ outcome start_node_with_io_uring_refused(int err) {
 
 TEST_CASE("node.run - returns 0 when the first process exits normally", "[node]") {
   otter::node node(deterministic());
-  CHECK(node.run([]() -> otter::process { co_return; }) == 0);
+  const int rc7 = node.run([]() -> otter::process { co_return; });
+  CHECK(rc7 == 0);
   CHECK(node.last_exit_reason().is_normal());
 }
 
@@ -87,20 +88,22 @@ TEST_CASE("node.run - returns 1 when an exception escapes the first process", "[
   otter::node_options o = deterministic();
   o.on_crash = nullptr;
   otter::node node(o);
-  CHECK(node.run([]() -> otter::process {
+  const int rc8 = node.run([]() -> otter::process {
     throw std::runtime_error("boom");
     co_return;
-  }) == 1);
+  });
+  CHECK(rc8 == 1);
   CHECK(node.last_exit_reason() == otter::exit_reason::error("std::runtime_error", "boom"));
 }
 
 TEST_CASE("node.run - passes arguments to the first process", "[node]") {
   otter::node node(deterministic());
   int seen = 0;
-  CHECK(node.run([](int a, int* out) -> otter::process {
+  const int rc9 = node.run([](int a, int* out) -> otter::process {
     *out = a;
     co_return;
-  }, 41, &seen) == 0);
+  }, 41, &seen);
+  CHECK(rc9 == 0);
   CHECK(seen == 41);
 }
 
@@ -112,7 +115,7 @@ TEST_CASE("node.run - kills the processes still running when the first exits, ru
     ~guard() { ++destroyed; }
   };
   otter::node node(two_cores());
-  CHECK(node.run([]() -> otter::process {
+  const int rc10 = node.run([]() -> otter::process {
     for (int i = 0; i < 10; ++i) {
       otter::spawn(otter::spread(), []() -> otter::process {
         guard g;
@@ -120,18 +123,20 @@ TEST_CASE("node.run - kills the processes still running when the first exits, ru
       });
     }
     co_await otter::sleep(1ms);
-  }) == 0);
+  });
+  CHECK(rc10 == 0);
   CHECK(destroyed == 10);
 }
 
 TEST_CASE("node.run - can run again after the first process exited", "[node]") {
   otter::node node(deterministic());
   for (int i = 0; i < 3; ++i) {
-    CHECK(node.run([]() -> otter::process {
+    const int rc11 = node.run([]() -> otter::process {
       otter::send(otter::self(), 1);
       auto got29 = co_await otter::receive<int>();
       CHECK(got29 == 1);
-    }) == 0);
+    });
+    CHECK(rc11 == 0);
   }
 }
 
@@ -144,7 +149,7 @@ TEST_CASE("node - starts one scheduler per CPU by default", "[node]") {
 
 TEST_CASE("node - each scheduler runs its processes on its own thread", "[node][cross-core]") {
   otter::node node(two_cores());
-  CHECK(node.run([]() -> otter::process {
+  const int rc12 = node.run([]() -> otter::process {
     CHECK(otter::this_scheduler() == 0);
     otter::spawn(otter::on_scheduler(1), [](otter::pid parent) -> otter::process {
       otter::send(parent, otter::this_scheduler());
@@ -155,7 +160,8 @@ TEST_CASE("node - each scheduler runs its processes on its own thread", "[node][
     CHECK(got30 == 1);
     auto got31 = co_await otter::receive<std::thread::id>();
     CHECK(got31 != std::this_thread::get_id());
-  }) == 0);
+  });
+  CHECK(rc12 == 0);
 }
 
 TEST_CASE("node - virtual time needs exactly one scheduler", "[node]") {

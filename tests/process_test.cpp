@@ -25,7 +25,8 @@ struct custom_error : std::runtime_error {
 
 TEST_CASE("process - exits normal when its body returns", "[process]") {
   otter::node node(deterministic());
-  CHECK(node.run([]() -> otter::process { co_return; }) == 0);
+  const int rc1 = node.run([]() -> otter::process { co_return; });
+  CHECK(rc1 == 0);
   CHECK(node.last_exit_reason() == otter::exit_reason::normal());
 }
 
@@ -125,6 +126,7 @@ TEST_CASE("process - suspending on a foreign awaitable ends the process with an 
   otter::node_options o = deterministic();
   o.on_crash = nullptr;
   otter::node node(o);
-  CHECK(node.run([]() -> otter::process { co_await std::suspend_always{}; }) == 1);
+  const int rc2 = node.run([]() -> otter::process { co_await std::suspend_always{}; });
+  CHECK(rc2 == 1);
   CHECK(node.last_exit_reason().error_type() == "otter::foreign_await");
 }

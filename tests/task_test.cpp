@@ -89,13 +89,14 @@ TEST_CASE("task - a process killed inside a nested task destroys every frame of 
   inner_destroyed = 0;
   outer_destroyed = 0;
   otter::node node(deterministic());
-  CHECK(node.run([]() -> otter::process {
+  const int rc6 = node.run([]() -> otter::process {
     otter::spawn([]() -> otter::process {
       count_on_destroy g{&outer_destroyed};
       co_await wait_forever_inside();
     });
     co_await otter::yield(); // the child is now suspended inside the task
-  }) == 0); // returning kills the child
+  });
+  CHECK(rc6 == 0); // returning kills the child
   CHECK(inner_destroyed == 1);
   CHECK(outer_destroyed == 1);
 }

@@ -27,10 +27,16 @@ extern constinit thread_local pool_cache tl_pool;
 void* pool_allocate_slow(std::size_t size);
 void pool_deallocate_slow(void* p, std::size_t size) noexcept;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Sanitizer builds use the system allocator (see pool.cpp), so there is no
+// fast path to inline. (It also sidesteps a g++ 12 UBSan false positive on
+// thread_local access inlined into coroutine ramps.)
+[[nodiscard]] inline void* pool_allocate(std::size_t size) { return pool_allocate_slow(size); }
+inline void pool_deallocate(void* p, std::size_t size) noexcept { pool_deallocate_slow(p, size); }
+#else
 /// Memory for a coroutine frame or an envelope. On a scheduler thread this is a
 /// pop from a per-thread free list; other threads share a locked depot. Blocks
 /// may be freed on any thread: per-thread lists hand surplus back in batches.
-/// (Sanitizer builds of the library use the system allocator throughout.)
 [[nodiscard]] inline void* pool_allocate(std::size_t size) {
   if (size - 1 < pool_cache::max_size) {
     pool_cache& pc = tl_pool;
@@ -59,6 +65,7 @@ inline void pool_deallocate(void* p, std::size_t size) noexcept {
   }
   pool_deallocate_slow(p, size);
 }
+#endif
 
 /// Gives this thread its own free lists (scheduler threads call it at start).
 void pool_attach_thread() noexcept;
