@@ -34,7 +34,7 @@ main() ->
         dispatch(init:get_plain_arguments())
     catch
         Class:Reason:Stack ->
-            die(1, "internal error: ~p:~p~n~p", [Class, Reason, Stack])
+            die(1, "internal error: ~p:~P~n~P", [Class, Reason, 30, Stack, 30])
     end.
 
 dispatch(["echo-server" | Args]) ->
@@ -72,7 +72,7 @@ run(Name, Div) ->
                     io:format("erlang ~s ~.2f ~s~n", [Name, float(Value), Unit]),
                     erlang:halt(0);
                 {'DOWN', Ref, process, Pid, Reason} ->
-                    die(1, "~s failed: ~p", [Name, Reason])
+                    die(1, "~s failed: ~P", [Name, Reason, 30])
             after Deadline ->
                 die(1, "~s timed out after ~b ms", [Name, Deadline])
             end
