@@ -129,6 +129,7 @@ int node::run_prepared(detail::prepared_process&& prepared) {
     ext.owned = prepared.owned;
     ext.owned_delete = prepared.owned_delete;
   }
+  st.schedulers[0]->reserve(p);
   st.schedulers[0]->adopt(p);
   {
     std::unique_lock lock(st.root_mutex);

@@ -8,6 +8,8 @@
 #include <string>
 #include <typeinfo>
 
+#include <otter/link.hpp>
+
 #include "process_ext.hpp"
 
 namespace otter::detail {
@@ -24,6 +26,13 @@ std::string demangle(const char* mangled) {
 
 void record_exception(pcb& p) noexcept {
   try {
+    try {
+      throw;
+    } catch (const exit_exception& e) { // otter::exit(reason): an exit, not a crash
+      ext_of(p).reason = e.reason;
+      return;
+    } catch (...) {
+    }
     std::string type = "unknown exception";
     if (const std::type_info* t = abi::__cxa_current_exception_type()) type = demangle(t->name());
     std::string what;
@@ -33,7 +42,9 @@ void record_exception(pcb& p) noexcept {
       what = e.what();
     } catch (...) {
     }
-    ext_of(p).reason = exit_reason::error(std::move(type), std::move(what));
+    process_ext& ext = ext_of(p);
+    ext.reason = exit_reason::error(std::move(type), std::move(what));
+    ext.crashed = true;
   } catch (...) {
     // Out of memory while recording the reason: exit `killed` rather than `normal`.
     if (p.ext != nullptr) p.ext->reason = exit_reason::killed();

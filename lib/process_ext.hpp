@@ -2,21 +2,58 @@
 // The parts of a process's state that most processes never need, allocated on
 // first use so that a process blocked in receive stays small.
 
+#include <algorithm>
+#include <vector>
+
 #include <otter/detail/pcb.hpp>
 #include <otter/exit_reason.hpp>
+#include <otter/ref.hpp>
 
 namespace otter::detail {
+
+struct monitor_entry {
+  ref tag;
+  pid other; // the monitored process, or the monitoring one
+};
 
 struct process_ext {
   /// Set when the process is to exit with something other than `normal`.
   exit_reason reason;
+  /// The reason is an exception that escaped this process's own code (a
+  /// crash worth a report), not a signal from elsewhere.
+  bool crashed = false;
   /// The callable and arguments a process was spawned from, when its coroutine
   /// refers to them (capturing lambdas, reference parameters).
   void* owned = nullptr;
   void (*owned_delete)(void*) noexcept = nullptr;
 
+  std::vector<pid> links;
+  std::vector<monitor_entry> monitors;     // this process monitors `other`
+  std::vector<monitor_entry> monitored_by; // `other` monitors this process
+  /// The tag of the call whose reply this process waits for: other replies are dropped.
+  ref awaited_reply;
+
   ~process_ext() {
     if (owned != nullptr) owned_delete(owned);
+  }
+
+  bool linked_to(pid p) const noexcept { return std::find(links.begin(), links.end(), p) != links.end(); }
+  bool unlink(pid p) noexcept {
+    auto it = std::find(links.begin(), links.end(), p);
+    if (it == links.end()) return false;
+    *it = links.back();
+    links.pop_back();
+    return true;
+  }
+  static bool erase(std::vector<monitor_entry>& v, ref tag) noexcept {
+    for (auto& m : v) {
+      if (m.tag == tag) {
+        m = v.back();
+        v.pop_back();
+        return true;
+      }
+    }
+    return false;
   }
 };
 

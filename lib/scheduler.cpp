@@ -13,6 +13,7 @@
 
 #include "node_state.hpp"
 #include "process_ext.hpp"
+#include "signals.hpp"
 
 namespace otter::detail {
 
@@ -173,9 +174,11 @@ void scheduler::resume(pcb& p) {
     } else if (p.state == run_state::running) [[unlikely]] {
       // Suspended on an awaitable that does not tell the scheduler how it will
       // be resumed: it never would be. Fail loudly instead of leaking it.
-      ext_of(p).reason = exit_reason::error(
+      process_ext& ext = ext_of(p);
+      ext.reason = exit_reason::error(
           "otter::foreign_await",
           "the process suspended on an awaitable that is not otter's and can never resume");
+      ext.crashed = true;
       exit_process(p, false);
     }
   }
@@ -209,40 +212,52 @@ void scheduler::exit_process(pcb& p, bool quietly) {
     name = node_.names.name_of(id);
     node_.names.remove_pid(id);
   }
-  if (!quietly && reason.get_kind() == exit_reason::kind::error && node_.options.on_crash) {
+  if (!quietly && ext != nullptr && ext->crashed && node_.options.on_crash) {
     try {
       node_.options.on_crash(crash_report{id, std::move(name), reason});
     } catch (...) {
       // A failing crash reporter must not take the scheduler down.
     }
   }
+  if (ext != nullptr && !quietly) propagate_exit(*this, id, reason, *ext);
   if ((flags & pcb_flag::root) != 0) node_.on_root_exit(reason);
   delete ext; // after the frame: it may own what the frame referred to
 }
 
 // ---------------------------------------------------------------- processes
 
-pid scheduler::start_local(pcb& p) {
+pid scheduler::install_local(pcb& p) {
   auto h = procs_.acquire();
   procs_.install(h, &p);
   p.self = pid::make(index_, h.slot, h.generation);
   p.resume_point = root_handle(p);
-  make_ready(p);
   return p.self;
 }
 
-pid scheduler::adopt(pcb& p) {
+void scheduler::forget_local(pcb& p) noexcept {
+  procs_.vacate(p.self.slot());
+  procs_.release(p.self.slot());
+}
+
+pid scheduler::reserve(pcb& p) {
   auto h = procs_.reserve_remote();
-  const pid id = pid::make(index_, h.slot, h.generation);
-  p.self = id;
+  p.self = pid::make(index_, h.slot, h.generation);
+  return p.self;
+}
+
+void scheduler::adopt(pcb& p) {
   void* mem = pool_allocate(sizeof(spawn_envelope));
   auto* e = new (mem) spawn_envelope{};
   e->tag = &spawn_tag;
   e->process = &p;
   // Straight into the inbox: anything sent to the new pid is sent after this
-  // returns, so it cannot overtake the process's arrival.
+  // returns, so it cannot overtake the process's arrival. From here on `p`
+  // belongs to that scheduler (it may already have run and exited).
   push(e, e);
-  return id; // not p.self: the process may already have run and exited
+}
+
+bool scheduler::reply_awaited(const pcb& p, const envelope* e) noexcept {
+  return p.ext != nullptr && p.ext->awaited_reply == static_cast<const reply_base*>(e)->tag;
 }
 
 void scheduler::install_adopted(pcb& p) {

@@ -14,6 +14,7 @@
 #include <otter/detail/pcb.hpp>
 #include <otter/detail/timer_node.hpp>
 #include <otter/pid.hpp>
+#include <otter/ref.hpp>
 #include <otter/timer.hpp>
 
 #include "inbox.hpp"
@@ -36,6 +37,7 @@ public:
   scheduler& operator=(const scheduler&) = delete;
 
   unsigned index() const noexcept { return index_; }
+  unsigned node_size() const noexcept { return static_cast<unsigned>(outbound_.size()); }
   node_state& node() noexcept { return node_; }
 
   /// The thread body: sets up the ring, calls `started` (with the error, if
@@ -46,10 +48,14 @@ public:
   pcb* find(pid p) const noexcept {
     return p.scheduler() == index_ ? procs_.find(p.slot(), p.generation()) : nullptr;
   }
-  /// Gives `p` a pid on this scheduler and queues it.
-  pid start_local(pcb& p);
-  /// Any thread: gives `p` a pid on this scheduler and sends it here to start.
-  pid adopt(pcb& p);
+  /// Gives `p` a pid on this scheduler; `make_ready` then starts it.
+  pid install_local(pcb& p);
+  /// Undoes `install_local` for a process that will not start after all.
+  void forget_local(pcb& p) noexcept;
+  /// Any thread: gives `p` a pid on this scheduler (for `adopt` to start).
+  pid reserve(pcb& p);
+  /// Any thread: sends `p`, given a pid by `reserve`, here to start.
+  void adopt(pcb& p);
   /// Installs a process that `adopt` sent here.
   void install_adopted(pcb& p);
   void make_ready(pcb& p) noexcept {
@@ -77,6 +83,10 @@ public:
       destroy(e); // sending to a dead process is a no-op
       return;
     }
+    if (e->tag->kind == message_kind::reply && !reply_awaited(*p, e)) [[unlikely]] {
+      destroy(e); // a late reply: its call gave up waiting
+      return;
+    }
     p->push_message(e);
     if (p->waiter != nullptr && p->waiter->match(p->waiter, e)) {
       p->waiter = nullptr;
@@ -84,6 +94,7 @@ public:
     }
   }
   void deliver_remote(pid to, envelope* e);
+  static bool reply_awaited(const pcb& p, const envelope* e) noexcept;
   /// Queues an envelope for another scheduler; flushed when the running
   /// process yields the thread (or a batch fills), keeping per-pair order.
   void post(unsigned target, envelope* e);
@@ -96,6 +107,9 @@ public:
   void run_soon(void (*fn)(scheduler&, void*), void* arg);
   /// Any thread: interrupts the scheduler's sleep.
   void interrupt() noexcept;
+
+  /// A reference unique in the node: this scheduler's index and a counter.
+  ref next_ref() noexcept { return ref::from_bits((++ref_counter_ << 8) | index_); }
 
   // --- time
   std::uint64_t now_ns() const noexcept;
@@ -144,6 +158,7 @@ private:
   };
   std::vector<outbound> outbound_;
   std::vector<unsigned> outbound_dirty_;
+  std::uint64_t ref_counter_ = 0;
 };
 
 /// The scheduler of the calling thread; throws std::logic_error naming `what`

@@ -6,7 +6,7 @@
 
 namespace otter::detail {
 
-pid start_process(prepared_process&& prepared, spawn_options options) {
+started_process start_process(prepared_process&& prepared, spawn_options options) {
   scheduler& here = current_scheduler("otter::spawn");
   node_state& node = here.node();
 
@@ -21,28 +21,41 @@ pid start_process(prepared_process&& prepared, spawn_options options) {
     target = node.next_spread.fetch_add(1, std::memory_order_relaxed) % node.size();
     break;
   }
+  pcb* parent = (options.link || options.monitor) ? &current_process("otter::spawn_link/spawn_monitor") : nullptr;
 
   process::promise_type& p = prepared.body.release().promise();
-  if (prepared.owned != nullptr) {
-    try {
-      process_ext& ext = ext_of(p);
-      ext.owned = prepared.owned;
-      ext.owned_delete = prepared.owned_delete;
-    } catch (...) {
-      prepared.owned_delete(prepared.owned);
-      process::handle_type::from_promise(p).destroy();
-      throw;
-    }
-  }
+  started_process out{};
   try {
-    if (target == here.index()) return here.start_local(p);
-    return node.schedulers[target]->adopt(p);
-  } catch (...) { // the process table is full
+    if (prepared.owned != nullptr) {
+      process_ext& ext = ext_of(p);
+      ext.owned = std::exchange(prepared.owned, nullptr);
+      ext.owned_delete = prepared.owned_delete;
+    }
+    scheduler& home = *node.schedulers[target];
+    out.id = target == here.index() ? here.install_local(p) : home.reserve(p);
+    // The link and the monitor exist on both sides before the child can run.
+    if (options.link) {
+      ext_of(p).links.push_back(parent->self);
+      ext_of(*parent).links.push_back(out.id);
+    }
+    if (options.monitor) {
+      out.monitor = here.next_ref();
+      ext_of(p).monitored_by.push_back({out.monitor, parent->self});
+      ext_of(*parent).monitors.push_back({out.monitor, out.id});
+    }
+  } catch (...) { // the process table is full, or out of memory
+    if (prepared.owned != nullptr) prepared.owned_delete(prepared.owned);
     process_ext* ext = std::exchange(p.ext, nullptr);
+    if (out.id && target == here.index()) here.forget_local(p);
     process::handle_type::from_promise(p).destroy();
     delete ext;
     throw;
   }
+  if (target == here.index())
+    here.make_ready(p);
+  else
+    node.schedulers[target]->adopt(p);
+  return out;
 }
 
 } // namespace otter::detail

@@ -3,10 +3,14 @@
 
 #include <otter/errors.hpp>
 #include <otter/exit_reason.hpp>
+#include <otter/link.hpp>
+#include <otter/message.hpp>
+#include <otter/monitor.hpp>
 #include <otter/node.hpp>
 #include <otter/pid.hpp>
 #include <otter/process.hpp>
 #include <otter/receive.hpp>
+#include <otter/ref.hpp>
 #include <otter/registry.hpp>
 #include <otter/send.hpp>
 #include <otter/spawn.hpp>

@@ -15,6 +15,7 @@
 #include <otter/detail/pcb.hpp>
 #include <otter/detail/runtime.hpp>
 #include <otter/detail/timer_node.hpp>
+#include <otter/message.hpp>
 
 namespace otter {
 
@@ -68,25 +69,46 @@ struct receive_clause {
   [[no_unique_address]] Handler handler;
 
   bool matches(envelope* e) noexcept {
-    if (e->tag != tag_of<T>()) return false;
-    if constexpr (std::is_same_v<Pred, always_true>) {
-      return true;
+    if constexpr (std::is_same_v<T, message>) {
+      // Any message; but a call's reply or a gen_server request is not for a catch-all.
+      if (e->tag->kind == message_kind::reply) return false;
+      if constexpr (std::is_same_v<Pred, always_true>) {
+        return true;
+      } else {
+        try {
+          message view(e);
+          const bool ok = static_cast<bool>(pred(static_cast<const message&>(view)));
+          (void)view.release();
+          return ok;
+        } catch (...) {
+          return false;
+        }
+      }
     } else {
-      try {
-        return static_cast<bool>(pred(static_cast<const T&>(payload<T>(e))));
-      } catch (...) {
-        return false; // a guard that fails to evaluate does not match
+      if (e->tag != tag_of<T>()) return false;
+      if constexpr (std::is_same_v<Pred, always_true>) {
+        return true;
+      } else {
+        try {
+          return static_cast<bool>(pred(static_cast<const T&>(payload<T>(e))));
+        } catch (...) {
+          return false; // a guard that fails to evaluate does not match
+        }
       }
     }
   }
 
   decltype(auto) invoke(envelope* e) {
-    envelope_guard guard{e};
-    T& value = payload<T>(e);
-    if constexpr (std::is_invocable_v<Handler&, T&&>) {
-      return handler(std::move(value));
+    if constexpr (std::is_same_v<T, message>) {
+      return handler(message(e)); // the handler owns the envelope now
     } else {
-      return handler(value);
+      envelope_guard guard{e};
+      T& value = payload<T>(e);
+      if constexpr (std::is_invocable_v<Handler&, T&&>) {
+        return handler(std::move(value));
+      } else {
+        return handler(value);
+      }
     }
   }
 };

@@ -12,6 +12,7 @@
 #include <otter/detail/callable_traits.hpp>
 #include <otter/pid.hpp>
 #include <otter/process.hpp>
+#include <otter/ref.hpp>
 
 namespace otter {
 
@@ -24,14 +25,25 @@ struct spawn_options {
   };
   placement where = placement::caller;
   unsigned scheduler = 0;
+  /// Link the new process to the caller before it runs (spawn_link).
+  bool link = false;
+  /// Monitor the new process before it runs (spawn_monitor).
+  bool monitor = false;
 };
 
 /// Options that start the process on scheduler `index` (taken modulo the node's count).
 inline spawn_options on_scheduler(unsigned index) noexcept {
-  return {spawn_options::placement::scheduler, index};
+  spawn_options o;
+  o.where = spawn_options::placement::scheduler;
+  o.scheduler = index;
+  return o;
 }
 /// Options that spread successive processes across the node's schedulers.
-inline spawn_options spread() noexcept { return {spawn_options::placement::spread, 0}; }
+inline spawn_options spread() noexcept {
+  spawn_options o;
+  o.where = spawn_options::placement::spread;
+  return o;
+}
 
 namespace detail {
 
@@ -83,8 +95,14 @@ prepared_process prepare_process(F&& f, A&&... args) {
   }
 }
 
-/// Gives the prepared process a pid and queues it on its scheduler.
-pid start_process(prepared_process&& p, spawn_options options);
+struct started_process {
+  pid id;
+  ref monitor; // when spawned with options.monitor
+};
+
+/// Gives the prepared process a pid, sets up the requested link or monitor,
+/// and queues it on its scheduler.
+started_process start_process(prepared_process&& p, spawn_options options);
 
 } // namespace detail
 
@@ -101,14 +119,16 @@ template <class F, class... A>
   requires(!std::same_as<std::remove_cvref_t<F>, spawn_options>)
 pid spawn(F&& f, A&&... args) {
   return detail::start_process(detail::prepare_process(std::forward<F>(f), std::forward<A>(args)...),
-                               spawn_options{});
+                               spawn_options{})
+      .id;
 }
 
 /// As above, placed as `options` say.
 template <class F, class... A>
 pid spawn(spawn_options options, F&& f, A&&... args) {
   return detail::start_process(detail::prepare_process(std::forward<F>(f), std::forward<A>(args)...),
-                               options);
+                               options)
+      .id;
 }
 
 } // namespace otter

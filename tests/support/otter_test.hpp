@@ -13,6 +13,7 @@
 #include <utility>
 
 #include <otter/node.hpp>
+#include <otter/spawn.hpp>
 
 namespace otter_test {
 
@@ -47,5 +48,14 @@ void run(otter::node_options options, F&& f, A&&... args) {
 /// Generous bound for waits in real-time tests: a wait that hits it fails the
 /// test instead of hanging it.
 inline constexpr auto patience = 20s;
+
+/// Runs `body(where)` twice, as sections: on a deterministic one-core node with
+/// `where` placing processes beside the caller, and on a two-core node with
+/// `where` placing them on the other core.
+template <class F>
+void on_each_placement(F body) {
+  SECTION("on one core") { run(deterministic(), body, otter::spawn_options{}); }
+  SECTION("across cores") { run(two_cores(), body, otter::on_scheduler(1)); }
+}
 
 } // namespace otter_test

@@ -9,11 +9,19 @@
 #include <utility>
 
 #include <otter/detail/pool.hpp>
+#include <otter/ref.hpp>
 
 namespace otter::detail {
 
 struct envelope;
 class scheduler;
+
+/// What kind of mailbox entry an envelope is.
+enum class message_kind : std::uint8_t {
+  plain,          ///< a message sent with otter::send
+  reply,          ///< a call's reply: dropped unless its caller still waits for it
+  server_request, ///< a gen_server call or cast
+};
 
 /// Identifies what an envelope holds. User message types get one tag per C++
 /// type (its address is the type's identity); runtime signals set `on_arrival`.
@@ -23,6 +31,7 @@ struct type_tag {
   /// Null for messages (they go to the mailbox of `envelope::to`); for runtime
   /// signals, what the target scheduler does with the envelope when it arrives.
   void (*on_arrival)(envelope*, scheduler&);
+  message_kind kind = message_kind::plain;
 };
 
 struct envelope {
@@ -30,6 +39,11 @@ struct envelope {
   const type_tag* tag = nullptr;
   /// Destination pid bits while in transit between cores.
   std::uint64_t to = 0;
+};
+
+/// The common start of a call's reply: the tag of the call it answers.
+struct reply_base : envelope {
+  ref tag;
 };
 
 template <class T>
@@ -48,7 +62,7 @@ void destroy_message(envelope* e) noexcept {
 
 /// The tag of messages of type T; comparing tags' addresses compares types.
 template <class T>
-inline constexpr type_tag message_tag{&destroy_message<T>, nullptr};
+inline constexpr type_tag message_tag{&destroy_message<T>, nullptr, message_kind::plain};
 
 template <class T>
 const type_tag* tag_of() noexcept {
