@@ -24,13 +24,12 @@ std::string demangle(const char* mangled) {
 
 } // namespace
 
-void record_exception(pcb& p) noexcept {
+exit_reason reason_of_current_exception() noexcept {
   try {
     try {
       throw;
     } catch (const exit_exception& e) { // otter::exit(reason): an exit, not a crash
-      ext_of(p).reason = e.reason;
-      return;
+      return e.reason;
     } catch (...) {
     }
     std::string type = "unknown exception";
@@ -42,12 +41,27 @@ void record_exception(pcb& p) noexcept {
       what = e.what();
     } catch (...) {
     }
-    process_ext& ext = ext_of(p);
-    ext.reason = exit_reason::error(std::move(type), std::move(what));
-    ext.crashed = true;
+    return exit_reason::error(std::move(type), std::move(what));
   } catch (...) {
-    // Out of memory while recording the reason: exit `killed` rather than `normal`.
-    if (p.ext != nullptr) p.ext->reason = exit_reason::killed();
+    return exit_reason::killed(); // out of memory while describing it
+  }
+}
+
+void record_exception(pcb& p) noexcept {
+  bool crashed = true;
+  try {
+    throw;
+  } catch (const exit_exception&) {
+    crashed = false;
+  } catch (...) {
+  }
+  exit_reason reason = reason_of_current_exception();
+  try {
+    process_ext& ext = ext_of(p);
+    ext.reason = std::move(reason);
+    ext.crashed = crashed;
+  } catch (...) {
+    // No memory for the extension: the process exits `normal`; nothing better to do.
   }
 }
 

@@ -257,7 +257,7 @@ void scheduler::adopt(pcb& p) {
 }
 
 bool scheduler::reply_awaited(const pcb& p, const envelope* e) noexcept {
-  return p.ext != nullptr && p.ext->awaited_reply == static_cast<const reply_base*>(e)->tag;
+  return p.ext != nullptr && p.ext->awaited_reply == e->tag->reply_tag(e);
 }
 
 void scheduler::install_adopted(pcb& p) {

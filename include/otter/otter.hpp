@@ -3,6 +3,7 @@
 
 #include <otter/errors.hpp>
 #include <otter/exit_reason.hpp>
+#include <otter/gen_server.hpp>
 #include <otter/link.hpp>
 #include <otter/message.hpp>
 #include <otter/monitor.hpp>
@@ -12,6 +13,7 @@
 #include <otter/receive.hpp>
 #include <otter/ref.hpp>
 #include <otter/registry.hpp>
+#include <otter/result.hpp>
 #include <otter/send.hpp>
 #include <otter/spawn.hpp>
 #include <otter/task.hpp>

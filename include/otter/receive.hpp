@@ -174,9 +174,14 @@ public:
     if constexpr (timed) disarm_timer(&timeout_.timer);
   }
 
+  /// Looks only at messages after `mark`, a link in the mailbox (a saved
+  /// `mailbox_tail`): what came before cannot match. Calls use it to wait for
+  /// their reply without rescanning a long mailbox.
+  void start_after(envelope** mark) noexcept { start_ = mark; }
+
   bool await_ready() {
     process_ = &current_process("otter::receive");
-    scan_ = &process_->mailbox_head;
+    scan_ = start_ != nullptr ? start_ : &process_->mailbox_head;
     for (envelope* e = *scan_; e != nullptr; e = *scan_) {
       if (matches(e)) {
         // Found at once. Within the budget, carry on without suspending;
@@ -268,6 +273,7 @@ private:
   }
 
   pcb* process_ = nullptr;
+  envelope** start_ = nullptr;
   envelope** scan_ = nullptr; // link to the first envelope not yet examined
   int which_ = -1;            // matching clause, or timed_out
   std::tuple<Clauses...> clauses_;

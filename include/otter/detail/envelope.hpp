@@ -32,6 +32,8 @@ struct type_tag {
   /// signals, what the target scheduler does with the envelope when it arrives.
   void (*on_arrival)(envelope*, scheduler&);
   message_kind kind = message_kind::plain;
+  /// For replies: the tag of the call the envelope answers.
+  ref (*reply_tag)(const envelope*) noexcept = nullptr;
 };
 
 struct envelope {
@@ -39,11 +41,6 @@ struct envelope {
   const type_tag* tag = nullptr;
   /// Destination pid bits while in transit between cores.
   std::uint64_t to = 0;
-};
-
-/// The common start of a call's reply: the tag of the call it answers.
-struct reply_base : envelope {
-  ref tag;
 };
 
 template <class T>
@@ -62,7 +59,7 @@ void destroy_message(envelope* e) noexcept {
 
 /// The tag of messages of type T; comparing tags' addresses compares types.
 template <class T>
-inline constexpr type_tag message_tag{&destroy_message<T>, nullptr, message_kind::plain};
+inline constexpr type_tag message_tag{&destroy_message<T>, nullptr, message_kind::plain, nullptr};
 
 template <class T>
 const type_tag* tag_of() noexcept {

@@ -1,0 +1,540 @@
+#pragma once
+// otter::gen_server — OTP's generic server: a process holding state, answering
+// calls, taking casts, with typed requests checked at compile time.
+
+#include <chrono>
+#include <concepts>
+#include <coroutine>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <otter/detail/gen_server_impl.hpp>
+#include <otter/link.hpp>
+#include <otter/message.hpp>
+#include <otter/monitor.hpp>
+#include <otter/process.hpp>
+#include <otter/receive.hpp>
+#include <otter/registry.hpp>
+#include <otter/result.hpp>
+#include <otter/send.hpp>
+#include <otter/spawn.hpp>
+#include <otter/task.hpp>
+
+namespace otter {
+
+/// A handle to a gen_server whose class is `Server`: requests sent through it
+/// are checked against Server's handlers at compile time. Holds a pid, or a
+/// registered name looked up at each use.
+template <class Server>
+class server_ref {
+public:
+  server_ref() = default;
+  explicit server_ref(otter::pid p) : pid_(p) {}
+  /// The server registered as `name`, looked up at each call or cast.
+  static server_ref named(std::string name) {
+    server_ref r;
+    r.name_ = std::make_shared<const std::string>(std::move(name));
+    return r;
+  }
+  /// The pid now: the held one, or the one registered under the name (null if none).
+  otter::pid pid() const { return name_ ? whereis(*name_) : pid_; }
+  explicit operator bool() const noexcept { return pid_ || name_; }
+
+private:
+  otter::pid pid_;
+  std::shared_ptr<const std::string> name_;
+};
+
+namespace gen_server {
+
+/// A timeout that never expires.
+inline constexpr std::chrono::nanoseconds infinity = std::chrono::nanoseconds::max();
+/// The default timeout of calls, as in OTP.
+inline constexpr std::chrono::milliseconds default_timeout{5000};
+
+/// Where a deferred reply goes. A handler `void handle_call(Req, reply_to<R>)`
+/// (R is `Req::reply_type`) may keep it and reply later, from any handler of
+/// the same server, or at once. Replying twice sends two replies; the caller
+/// takes the first.
+template <class R>
+class reply_to {
+public:
+  reply_to(otter::pid caller, ref tag) : caller_(caller), tag_(tag) {}
+  void reply(R value) const { detail::gs::send_reply(caller_, tag_, std::move(value)); }
+  otter::pid caller() const noexcept { return caller_; }
+
+private:
+  otter::pid caller_;
+  ref tag_;
+};
+template <>
+class reply_to<void> {
+public:
+  reply_to(otter::pid caller, ref tag) : caller_(caller), tag_(tag) {}
+  void reply() const { detail::gs::send_reply(caller_, tag_, detail::gs::no_value{}); }
+  otter::pid caller() const noexcept { return caller_; }
+
+private:
+  otter::pid caller_;
+  ref tag_;
+};
+
+/// What `init` may return besides void: `ignore` starts nothing (the start
+/// succeeds with a null server, and the process exits normally).
+enum class init_result { ok, ignore };
+
+/// From inside a handler: stop the server with `reason` once the handler has
+/// returned (a call's reply is sent first). `terminate(reason)` runs, then the
+/// process exits with `reason`.
+void stop_self(exit_reason reason = exit_reason::normal());
+
+/// How to start a server: `start_options().named("db").placed(otter::spread())`.
+///
+/// (Not an aggregate on purpose: g++ 12 miscompiles aggregate temporaries that
+/// own memory when they appear in a co_await expression; see docs/gcc12.md.)
+struct start_options {
+  start_options() noexcept {}
+  start_options& named(std::string n) {
+    name = std::move(n);
+    return *this;
+  }
+  start_options& placed(spawn_options where) {
+    spawn = where;
+    return *this;
+  }
+  start_options& init_timeout(std::chrono::nanoseconds t) {
+    timeout = t;
+    return *this;
+  }
+
+  std::string name;                            ///< register the server under this name
+  spawn_options spawn{};                       ///< where to run it
+  std::chrono::nanoseconds timeout = infinity; ///< how long init may take
+};
+
+} // namespace gen_server
+
+namespace detail::gs {
+
+struct start_ack {
+  ref tag;
+  bool ok;
+  bool ignored;
+  exit_reason error;
+};
+
+template <class S, class... A>
+concept has_init = requires(S& s, A&&... a) { s.init(std::forward<A>(a)...); };
+
+template <class S>
+void call_terminate(S& s, const exit_reason& reason) noexcept {
+  if constexpr (requires { s.terminate(reason); }) {
+    try {
+      s.terminate(reason);
+    } catch (...) {
+    }
+  }
+}
+
+template <class S, class Req>
+void invoke_call(void* server, request* r, request_context& ctx) {
+  S& s = *static_cast<S*>(server);
+  auto* req = static_cast<request_of<Req>*>(r);
+  using R = typename reply_type_of<S, Req>::type;
+  using W = std::conditional_t<std::is_void_v<R>, no_value, R>;
+  if constexpr (requires { s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag)); }) {
+    // Deferred: the handler replies through reply_to, now or later.
+    using H = decltype(s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag)));
+    if constexpr (is_task<H>::value) {
+      ctx.keep = r;
+      ctx.pending.emplace(s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag)));
+    } else {
+      envelope_guard guard{r};
+      s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag));
+    }
+  } else {
+    using H = decltype(s.handle_call(std::move(req->payload)));
+    if constexpr (is_task<H>::value) {
+      ctx.keep = r; // the handler may refer to the request while it runs
+      ctx.pending.emplace([](S& srv, request* rq) -> task<> {
+        auto* q = static_cast<request_of<Req>*>(rq);
+        if constexpr (std::is_void_v<R>) {
+          co_await srv.handle_call(std::move(q->payload));
+          send_reply(rq->from, rq->call_tag, no_value{});
+        } else {
+          W value = co_await srv.handle_call(std::move(q->payload));
+          send_reply(rq->from, rq->call_tag, std::move(value));
+        }
+      }(s, r));
+    } else {
+      envelope_guard guard{r};
+      if constexpr (std::is_void_v<R>) {
+        s.handle_call(std::move(req->payload));
+        send_reply(r->from, r->call_tag, no_value{});
+      } else {
+        send_reply(r->from, r->call_tag, W(s.handle_call(std::move(req->payload))));
+      }
+    }
+  }
+}
+
+template <class S, class Msg>
+void invoke_cast(void* server, request* r, request_context& ctx) {
+  S& s = *static_cast<S*>(server);
+  auto* req = static_cast<request_of<Msg>*>(r);
+  using H = decltype(s.handle_cast(std::move(req->payload)));
+  if constexpr (is_task<H>::value) {
+    ctx.keep = r;
+    ctx.pending.emplace(s.handle_cast(std::move(req->payload)));
+  } else {
+    envelope_guard guard{r};
+    s.handle_cast(std::move(req->payload));
+  }
+}
+
+inline void invoke_stop(void*, request* r, request_context& ctx) {
+  ctx.stop = true;
+  ctx.stop_reason = static_cast<request_of<exit_reason>*>(r)->payload;
+  ctx.keep = r; // replied to once the server has terminated
+}
+
+/// Ends the calling process with `reason` when its body returns (no unwinding).
+void exit_when_done(exit_reason reason);
+
+std::optional<exit_reason> register_for_server(const std::string& name);
+exit_reason current_exception_reason() noexcept;
+
+template <class S, class... A>
+process server_main(pid starter, ref start_tag, bool linked, std::string name, A... args) {
+  std::optional<S> server;
+  bool ignored = false;
+  std::optional<exit_reason> failure;
+  try {
+    if constexpr (has_init<S, A...>) {
+      server.emplace();
+      using I = decltype(server->init(std::move(args)...));
+      if constexpr (is_task<I>::value) {
+        if constexpr (std::is_void_v<typename is_task<I>::value_type>) {
+          co_await server->init(std::move(args)...);
+        } else {
+          ignored = (co_await server->init(std::move(args)...)) == gen_server::init_result::ignore;
+        }
+      } else if constexpr (std::is_void_v<I>) {
+        server->init(std::move(args)...);
+      } else {
+        ignored = server->init(std::move(args)...) == gen_server::init_result::ignore;
+      }
+    } else {
+      static_assert(std::is_constructible_v<S, A&&...>,
+                    "otter::gen_server: the server needs init(args...) or a constructor taking the start arguments");
+      server.emplace(std::move(args)...);
+    }
+  } catch (...) {
+    failure = current_exception_reason();
+  }
+  if (!failure && !ignored && !name.empty()) failure = register_for_server(name);
+  if (failure || ignored) {
+    // Tell the starter without taking it down through the link.
+    if (linked) unlink(starter);
+    send(starter, start_ack{start_tag, !failure, ignored, failure.value_or(exit_reason::normal())});
+    if (failure) exit_when_done(*failure);
+    co_return;
+  }
+  send(starter, start_ack{start_tag, true, false, {}});
+
+  for (;;) {
+    message m = co_await receive([](message any) { return any; });
+    detail::envelope* e = m.get();
+    if (e->tag->kind == message_kind::server_request) {
+      auto* r = static_cast<request*>(m.release());
+      if (r->server_type != &server_type_tag<S>) {
+        destroy(r); // compiled against another server class: refuse rather than misread it
+        continue;
+      }
+      request_context ctx;
+      tl_request = &ctx;
+      try {
+        r->invoke(&*server, r, ctx);
+        tl_request = nullptr;
+        if (ctx.pending) {
+          task<> t = std::move(*ctx.pending);
+          ctx.pending.reset();
+          tl_request = &ctx;
+          co_await std::move(t);
+          tl_request = nullptr;
+        }
+      } catch (...) {
+        tl_request = nullptr;
+        if (ctx.keep != nullptr) destroy(ctx.keep);
+        call_terminate(*server, current_exception_reason());
+        throw; // the server crashes with the handler's exception
+      }
+      if (ctx.stop) { // the stopper waits for our DOWN
+        call_terminate(*server, ctx.stop_reason);
+        if (ctx.keep != nullptr) destroy(ctx.keep);
+        exit_when_done(ctx.stop_reason);
+        co_return;
+      }
+      if (ctx.keep != nullptr) destroy(ctx.keep);
+    } else if (auto* x = m.get_if<exit_message>(); x != nullptr && linked && x->from == starter) {
+      // The parent went down (we trap exits, or it would have taken us with it).
+      const exit_reason reason = x->reason;
+      call_terminate(*server, reason);
+      exit_when_done(reason);
+      co_return;
+    } else if constexpr (requires { server->handle_info(std::move(m)); }) {
+      using H = decltype(server->handle_info(std::move(m)));
+      request_context ctx;
+      tl_request = &ctx;
+      try {
+        if constexpr (is_task<H>::value) {
+          task<> t = server->handle_info(std::move(m));
+          co_await std::move(t);
+        } else {
+          server->handle_info(std::move(m));
+        }
+      } catch (...) {
+        tl_request = nullptr;
+        call_terminate(*server, current_exception_reason());
+        throw;
+      }
+      tl_request = nullptr;
+      if (ctx.stop) {
+        call_terminate(*server, ctx.stop_reason);
+        exit_when_done(ctx.stop_reason);
+        co_return;
+      }
+    }
+    // Without handle_info, other messages are dropped.
+  }
+}
+
+template <class S, class... A>
+task<result<server_ref<S>>> start_server(bool link, gen_server::start_options options, A... args) {
+  const ref tag = make_ref();
+  spawn_options where = options.spawn;
+  where.link = link;
+  where.monitor = false;
+  const pid child = spawn(where, server_main<S, A...>, self(), tag, link, options.name, std::move(args)...);
+  const ref watch = monitor(child);
+  struct outcome {
+    bool ok;
+    bool ignored;
+    exit_reason error;
+  };
+  outcome o = co_await receive(
+      when([tag](const start_ack& a) { return a.tag == tag; },
+           [](start_ack a) { return outcome{a.ok, a.ignored, std::move(a.error)}; }),
+      when([watch](const down_message& d) { return d.monitor == watch; },
+           [](down_message d) { return outcome{false, false, std::move(d.reason)}; }),
+      after(options.timeout, [] { return outcome{false, false, exit_reason::timeout()}; }));
+  demonitor(watch, true);
+  if (!o.ok && o.error.get_kind() == exit_reason::kind::timeout) {
+    // Init took too long: the server is killed, as OTP does.
+    if (link) unlink(child);
+    otter::exit(child, exit_reason::kill());
+  }
+  if (!o.ok) co_return result<server_ref<S>>(std::move(o.error));
+  co_return result<server_ref<S>>(o.ignored ? server_ref<S>() : server_ref<S>(child));
+}
+
+/// Waits for a call's reply (or the server's DOWN, or the timeout) without
+/// looking at messages that were in the mailbox before the call.
+template <class S, class Req, bool Throws>
+class [[nodiscard]] call_awaiter {
+  using R = typename reply_type_of<S, Req>::type;
+  using W = std::conditional_t<std::is_void_v<R>, no_value, R>;
+
+  struct outcome {
+    std::optional<W> value;
+    exit_reason error;
+  };
+  struct reply_guard {
+    const ref* tag;
+    bool operator()(const call_reply<W>& r) const noexcept { return r.tag == *tag; }
+  };
+  struct on_reply {
+    outcome operator()(call_reply<W>&& r) const { return outcome{std::move(r.value), {}}; }
+  };
+  struct down_guard {
+    const ref* tag;
+    bool operator()(const down_message& d) const noexcept { return d.monitor == *tag; }
+  };
+  struct on_down {
+    outcome operator()(down_message&& d) const { return outcome{std::nullopt, std::move(d.reason)}; }
+  };
+  struct on_timeout {
+    outcome operator()() const { return outcome{std::nullopt, exit_reason::timeout()}; }
+  };
+  using inner_type = receive_awaiter<after_clause<on_timeout>, receive_clause<call_reply<W>, reply_guard, on_reply>,
+                                     receive_clause<down_message, down_guard, on_down>>;
+
+public:
+  using result_type = std::conditional_t<Throws, R, result<R>>;
+
+  call_awaiter(server_ref<S> server, Req&& request, std::chrono::nanoseconds timeout)
+      : server_(std::move(server)), request_(std::move(request)),
+        inner_(after_clause<on_timeout>{timeout, {}}, receive_clause<call_reply<W>, reply_guard, on_reply>{{&tag_}, {}},
+               receive_clause<down_message, down_guard, on_down>{{&tag_}, {}}) {}
+  call_awaiter(const call_awaiter&) = delete;
+  call_awaiter& operator=(const call_awaiter&) = delete;
+
+  bool await_ready() {
+    pcb& me = current_process("otter::gen_server::call");
+    const pid target = server_.pid();
+    if (!target) {
+      failed_ = true; // no such server (an unregistered name)
+      return true;
+    }
+    // Only messages after this point can be the reply or the DOWN.
+    envelope** mark = me.mailbox_tail;
+    tag_ = monitor(target); // a dead server: DOWN noproc
+    await_reply(me, tag_);
+    auto* r = make_request<Req>(std::move(request_));
+    r->invoke = &invoke_call<S, Req>;
+    r->server_type = &server_type_tag<S>;
+    r->from = me.self;
+    r->call_tag = tag_;
+    r->kind = request_kind::call;
+    send_envelope(target, r);
+    inner_.start_after(mark);
+    return inner_.await_ready();
+  }
+  void await_suspend(std::coroutine_handle<> h) { inner_.await_suspend(h); }
+
+  result_type await_resume() {
+    if (failed_) return fail(exit_reason::noproc());
+    outcome o = inner_.await_resume();
+    await_reply(current_process("otter::gen_server::call"), ref{});
+    if (o.value) {
+      demonitor(tag_, true);
+      if constexpr (std::is_void_v<R>) {
+        if constexpr (Throws) return; else return result<void>();
+      } else {
+        return std::move(*o.value);
+      }
+    }
+    if (o.error.get_kind() == exit_reason::kind::timeout) demonitor(tag_, true);
+    return fail(std::move(o.error));
+  }
+
+private:
+  static void await_reply(pcb& me, ref tag);
+  result_type fail(exit_reason reason) {
+    if constexpr (Throws)
+      throw call_error(std::move(reason));
+    else
+      return result_type(std::move(reason));
+  }
+
+  server_ref<S> server_;
+  Req request_;
+  ref tag_;
+  bool failed_ = false;
+  inner_type inner_;
+};
+
+void set_awaited_reply(pcb& me, ref tag);
+
+template <class S, class Req, bool Throws>
+void call_awaiter<S, Req, Throws>::await_reply(pcb& me, ref tag) {
+  set_awaited_reply(me, tag);
+}
+
+} // namespace detail::gs
+
+namespace gen_server {
+
+/// Starts `Server` as a new process linked to the caller and waits until it
+/// is initialised: the server is built from `args` by `Server::init(args...)`
+/// (default-constructing it first) or, without init, by its constructor. init
+/// may be a coroutine (return otter::task<>) and may return init_result. If
+/// init throws (or calls otter::exit), the start fails with that reason and
+/// the caller is not taken down by the link.
+template <class Server, class... A>
+  requires((sizeof...(A) == 0) || !std::same_as<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>, start_options>)
+task<result<server_ref<Server>>> start_link(A&&... args) {
+  return detail::gs::start_server<Server>(true, start_options{}, std::decay_t<A>(std::forward<A>(args))...);
+}
+/// As above, with a registered name, a placement or an init timeout.
+template <class Server, class... A>
+task<result<server_ref<Server>>> start_link(start_options options, A&&... args) {
+  return detail::gs::start_server<Server>(true, std::move(options), std::decay_t<A>(std::forward<A>(args))...);
+}
+/// Starts `Server` without a link.
+template <class Server, class... A>
+task<result<server_ref<Server>>> start(start_options options, A&&... args) {
+  return detail::gs::start_server<Server>(false, std::move(options), std::decay_t<A>(std::forward<A>(args))...);
+}
+
+/// Calls the server: sends `request` and waits for the reply of the matching
+/// `Server::handle_call`. Throws otter::call_error with reason `noproc` if the
+/// server does not exist, `timeout` if no reply came within `timeout` (a late
+/// reply is dropped, it never reaches the caller's mailbox), or the server's
+/// exit reason if it died during the call. Resumes on the caller's core.
+template <class Server, class Req>
+auto call(const server_ref<Server>& server, Req&& request,
+          std::chrono::nanoseconds timeout = default_timeout) {
+  return detail::gs::call_awaiter<Server, std::decay_t<Req>, true>(server, std::decay_t<Req>(std::forward<Req>(request)),
+                                                                   timeout);
+}
+
+/// As `call`, but returns otter::result<Reply> instead of throwing.
+template <class Server, class Req>
+auto try_call(const server_ref<Server>& server, Req&& request,
+              std::chrono::nanoseconds timeout = default_timeout) {
+  return detail::gs::call_awaiter<Server, std::decay_t<Req>, false>(server, std::decay_t<Req>(std::forward<Req>(request)),
+                                                                    timeout);
+}
+
+/// Sends `message` to the server's matching `handle_cast` and returns at once.
+/// Like send, never fails: a cast to a dead server is dropped.
+template <class Server, class Msg>
+void cast(const server_ref<Server>& server, Msg&& message) {
+  using M = std::decay_t<Msg>;
+  static_assert(requires(Server& s, M&& m) { s.handle_cast(std::move(m)); },
+                "otter::gen_server::cast: the server has no handle_cast for this message type");
+  auto* r = detail::gs::make_request<M>(std::forward<Msg>(message));
+  r->invoke = &detail::gs::invoke_cast<Server, M>;
+  r->server_type = &detail::gs::server_type_tag<Server>;
+  r->from = self();
+  r->kind = detail::gs::request_kind::cast;
+  detail::send_envelope(server.pid(), r);
+}
+
+/// Asks the server to stop with `reason` and waits until it has terminated
+/// (its terminate has run). Throws otter::call_error(noproc) if it does not
+/// exist, or (timeout) if it did not stop in time.
+template <class Server>
+task<> stop(server_ref<Server> server, exit_reason reason = exit_reason::normal(),
+            std::chrono::nanoseconds timeout = infinity) {
+  const pid target = server.pid();
+  if (!target) throw call_error(exit_reason::noproc());
+  const ref watch = monitor(target);
+  auto* r = detail::gs::make_request<exit_reason>(reason);
+  r->invoke = &detail::gs::invoke_stop;
+  r->server_type = &detail::gs::server_type_tag<Server>;
+  r->from = self();
+  r->call_tag = watch;
+  r->kind = detail::gs::request_kind::stop;
+  detail::send_envelope(target, r);
+  struct outcome {
+    bool stopped;
+    exit_reason reason;
+  };
+  outcome o = co_await receive(
+      when([watch](const down_message& d) { return d.monitor == watch; },
+           [](down_message d) { return outcome{true, std::move(d.reason)}; }),
+      after(timeout, [] { return outcome{false, exit_reason::timeout()}; }));
+  if (!o.stopped) {
+    demonitor(watch, true);
+    throw call_error(exit_reason::timeout());
+  }
+  if (o.reason == exit_reason::noproc()) throw call_error(exit_reason::noproc());
+}
+
+} // namespace gen_server
+} // namespace otter

@@ -1,0 +1,44 @@
+#include <otter/gen_server.hpp>
+
+#include <otter/errors.hpp>
+
+#include "node_state.hpp"
+#include "process_ext.hpp"
+#include "scheduler.hpp"
+
+namespace otter::detail {
+
+exit_reason reason_of_current_exception() noexcept; // process.cpp
+
+namespace gs {
+
+constinit thread_local request_context* tl_request = nullptr;
+
+void exit_when_done(exit_reason reason) { ext_of(current_process("otter::gen_server")).reason = std::move(reason); }
+
+std::optional<exit_reason> register_for_server(const std::string& name) {
+  try {
+    register_name(name, self());
+    return std::nullopt;
+  } catch (const badarg&) {
+    return exit_reason::custom("already_started");
+  }
+}
+
+exit_reason current_exception_reason() noexcept { return reason_of_current_exception(); }
+
+void set_awaited_reply(pcb& me, ref tag) { ext_of(me).awaited_reply = tag; }
+
+} // namespace gs
+} // namespace otter::detail
+
+namespace otter::gen_server {
+
+void stop_self(exit_reason reason) {
+  detail::gs::request_context* ctx = detail::gs::tl_request;
+  if (ctx == nullptr) throw std::logic_error("otter::gen_server::stop_self must be called from a gen_server handler");
+  ctx->stop = true;
+  ctx->stop_reason = std::move(reason);
+}
+
+} // namespace otter::gen_server
