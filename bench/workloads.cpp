@@ -155,6 +155,55 @@ otter::process fanin(config cfg, result* out) {
   *out = {static_cast<double>(total) / ns_since(t0) * 1e3, "Mmsg/s"};
 }
 
+// ---------------------------------------------------------------- cascade
+
+struct chain_done {
+  otter::pid tail;
+};
+
+// Links to the next member as it spawns it; the last one reports itself.
+otter::process chain_member(otter::pid main, long remaining) {
+  if (remaining > 1)
+    otter::spawn_link(chain_member, main, remaining - 1);
+  else
+    otter::send(main, chain_done{otter::self()});
+  co_await otter::receive<stop>(); // never comes: the cascade ends it
+}
+
+otter::process cascade(config cfg, result* out) {
+  const long length = cfg.n(100'000);
+  const otter::pid head = otter::spawn(chain_member, otter::self(), length);
+  const otter::pid tail = (co_await otter::receive<chain_done>()).tail; // every link is in place
+  const otter::ref watch = otter::monitor(tail);
+  const otter::exit_reason why = otter::exit_reason::custom("cascade");
+  const auto t0 = clock_type::now();
+  otter::exit(head, why);
+  const otter::down_message down = co_await otter::receive<otter::down_message>();
+  const double elapsed = ns_since(t0);
+  if (down.monitor != watch || down.reason != why) throw std::runtime_error("the tail went down for another reason");
+  *out = {elapsed / static_cast<double>(length), "ns/link"};
+}
+
+// ---------------------------------------------------------------- call
+
+struct ping_call {};
+
+class echo_server {
+public:
+  int handle_call(ping_call) { return ++calls_; }
+
+private:
+  int calls_ = 0;
+};
+
+otter::process call(config cfg, result* out) {
+  const long calls = cfg.n(1'000'000);
+  const auto server = (co_await otter::gen_server::start_link<echo_server>()).value();
+  const auto t0 = clock_type::now();
+  for (long i = 0; i < calls; ++i) co_await otter::gen_server::call(server, ping_call{});
+  *out = {ns_since(t0) / static_cast<double>(calls), "ns/call"};
+}
+
 // ---------------------------------------------------------------- big
 
 struct big_ping {
@@ -216,7 +265,7 @@ otter::process big(config cfg, result* out) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|big [--quick] [--spread]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|big [--quick] [--spread]\n", argv[0]);
     return 2;
   }
   const std::string_view workload = argv[1];
@@ -248,6 +297,10 @@ int main(int argc, char** argv) {
     rc = node.run(memory, cfg, &r);
   else if (workload == "fanin")
     rc = node.run(fanin, cfg, &r);
+  else if (workload == "cascade")
+    rc = node.run(cascade, cfg, &r);
+  else if (workload == "call")
+    rc = node.run(call, cfg, &r);
   else if (workload == "big")
     rc = node.run(big, cfg, &r);
   else {

@@ -11,6 +11,13 @@ ref monitor(pid target) {
   detail::scheduler& s = *detail::tl_scheduler;
   const ref tag = s.next_ref();
   detail::ext_of(me).monitors.push_back({tag, target});
+  if (target.scheduler() == s.index()) { // on this core: no signal needed
+    if (detail::pcb* t = s.find(target))
+      detail::ext_of(*t).monitored_by.push_back({tag, me.self});
+    else
+      detail::send_signal(s, {detail::signal::kind::down, target, me.self, tag, exit_reason::noproc()});
+    return tag;
+  }
   detail::send_signal(s, {detail::signal::kind::monitor, me.self, target, tag, {}});
   return tag;
 }
@@ -19,14 +26,21 @@ bool demonitor(ref monitor, bool flush) {
   detail::pcb& me = detail::current_process("otter::demonitor");
   bool active = false;
   if (me.ext != nullptr) {
-    for (const auto& m : me.ext->monitors) {
-      if (m.tag == monitor) {
-        const pid target = m.other;
-        detail::process_ext::erase(me.ext->monitors, monitor);
-        detail::send_signal(*detail::tl_scheduler, {detail::signal::kind::demonitor, me.self, target, monitor, {}});
-        active = true;
-        break;
+    auto& mine = me.ext->monitors;
+    for (auto it = mine.begin(); it != mine.end(); ++it) {
+      if (it->tag != monitor) continue;
+      const pid target = it->other;
+      *it = mine.back();
+      mine.pop_back();
+      detail::scheduler& s = *detail::tl_scheduler;
+      if (target.scheduler() == s.index()) {
+        detail::pcb* t = s.find(target);
+        if (t != nullptr && t->ext != nullptr) detail::process_ext::erase(t->ext->monitored_by, monitor);
+      } else {
+        detail::send_signal(s, {detail::signal::kind::demonitor, me.self, target, monitor, {}});
       }
+      active = true;
+      break;
     }
   }
   if (flush && !active) {

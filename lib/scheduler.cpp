@@ -6,6 +6,7 @@
 #include <string>
 
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <otter/errors.hpp>
@@ -400,14 +401,54 @@ std::uint64_t scheduler::now_ns() const noexcept {
           .count());
 }
 
+namespace {
+
+// CLOCK_MONOTONIC_COARSE costs a quarter of CLOCK_MONOTONIC here but lags it by
+// up to its resolution (a kernel tick, typically 4 ms). Long timeouts (a
+// call's 5 s) and "is anything due yet?" checks use it with that margin;
+// short timeouts use the precise clock.
+std::uint64_t coarse_ns() noexcept {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint64_t coarse_margin_ns() noexcept {
+  static const std::uint64_t margin = [] {
+    timespec res{};
+    ::clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+    return static_cast<std::uint64_t>(res.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(res.tv_nsec);
+  }();
+  return margin;
+}
+
+constexpr std::int64_t coarse_threshold_ns = 50'000'000; // timeouts from 50 ms use the coarse clock
+constexpr std::int64_t forever_ns = std::int64_t{100} * 365 * 24 * 3600 * 1'000'000'000; // 100 years
+
+} // namespace
+
 void scheduler::arm(timer_node* t, std::chrono::nanoseconds after) {
-  const std::uint64_t due = now_ns() + static_cast<std::uint64_t>(std::max<std::int64_t>(after.count(), 0));
+  const std::int64_t delay = std::max<std::int64_t>(after.count(), 0);
+  if (delay >= forever_ns) return; // never fires: leave it unarmed
+  std::uint64_t now;
+  if (node_.options.virtual_time)
+    now = virtual_now_;
+  else if (delay >= coarse_threshold_ns)
+    now = coarse_ns() + coarse_margin_ns(); // at or after the true time
+  else
+    now = now_ns();
+  const std::uint64_t due = now + static_cast<std::uint64_t>(delay);
   t->deadline = (due + tick_ns - 1) / tick_ns; // round up: never early
   wheel_.insert(t);
 }
 
 void scheduler::fire_timers() noexcept {
   if (wheel_.empty()) return;
+  if (!node_.options.virtual_time) {
+    // Nothing can be due before the next expiry: skip the precise clock.
+    const std::uint64_t next = *wheel_.next_expiry() * tick_ns;
+    if (coarse_ns() + coarse_margin_ns() < next) return;
+  }
   wheel_.advance(now_ns() / tick_ns);
 }
 

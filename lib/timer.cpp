@@ -9,9 +9,7 @@ void arm_timer(timer_node* t, std::chrono::nanoseconds after) {
   current_scheduler("otter timers").arm(t, after);
 }
 
-void disarm_timer(timer_node* t) noexcept {
-  if (t->armed()) tl_scheduler->disarm(t);
-}
+void disarm_armed_timer(timer_node* t) noexcept { tl_scheduler->disarm(t); }
 
 timer_ref start_send_timer(std::chrono::nanoseconds after, pid to, envelope* message) {
   scheduler* s = tl_scheduler;

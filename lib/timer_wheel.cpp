@@ -39,8 +39,8 @@ timer_wheel::slot_ref timer_wheel::where(std::uint64_t deadline) const noexcept 
     d = now_ + span(levels) - 1;
     delta = span(levels) - 1;
   }
-  int level = 0;
-  while (delta >= span(level + 1)) ++level;
+  // The level whose span covers the distance: 6 bits of distance per level.
+  const int level = delta < slots ? 0 : (std::bit_width(delta) - 1) / slot_bits;
   return {level, static_cast<int>((d >> (slot_bits * level)) & (slots - 1))};
 }
 

@@ -19,7 +19,11 @@ struct timer_node {
 /// Arms `t` on the current scheduler to fire after `after` (rounded up to the
 /// wheel's tick: timers never fire early).
 void arm_timer(timer_node* t, std::chrono::nanoseconds after);
+void disarm_armed_timer(timer_node* t) noexcept;
+
 /// Disarms `t` if armed. Safe to call twice.
-void disarm_timer(timer_node* t) noexcept;
+inline void disarm_timer(timer_node* t) noexcept {
+  if (t->armed()) disarm_armed_timer(t);
+}
 
 } // namespace otter::detail
