@@ -27,6 +27,14 @@ std::optional<exit_reason> register_for_server(const std::string& name) {
 
 exit_reason current_exception_reason() noexcept { return reason_of_current_exception(); }
 
+exit_reason current_exception_reason(std::exception_ptr e) noexcept {
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (...) {
+    return reason_of_current_exception();
+  }
+}
+
 void set_awaited_reply(pcb& me, ref tag) { ext_of(me).awaited_reply = tag; }
 
 } // namespace gs

@@ -41,6 +41,10 @@ constexpr type_tag cancel_tag{&free_cancel, &run_cancel};
 
 namespace otter {
 
+std::chrono::nanoseconds monotonic_time() {
+  return std::chrono::nanoseconds(detail::current_scheduler("otter::monotonic_time").now_ns());
+}
+
 bool cancel_timer(timer_ref timer) {
   detail::scheduler& s = detail::current_scheduler("otter::cancel_timer");
   const pid where = pid::from_bits(timer.bits());

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <concepts>
 #include <coroutine>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -129,11 +130,16 @@ struct start_ack {
 template <class S, class... A>
 concept has_init = requires(S& s, A&&... a) { s.init(std::forward<A>(a)...); };
 
+/// Runs the server's terminate, if it has one (it may be a coroutine).
+/// Whatever it throws is ignored: the server is going down anyway.
 template <class S>
-void call_terminate(S& s, const exit_reason& reason) noexcept {
+task<> call_terminate(S& s, exit_reason reason) {
   if constexpr (requires { s.terminate(reason); }) {
     try {
-      s.terminate(reason);
+      if constexpr (is_task<decltype(s.terminate(reason))>::value)
+        co_await s.terminate(reason);
+      else
+        s.terminate(reason);
     } catch (...) {
     }
   }
@@ -206,6 +212,7 @@ void exit_when_done(exit_reason reason);
 
 std::optional<exit_reason> register_for_server(const std::string& name);
 exit_reason current_exception_reason() noexcept;
+exit_reason current_exception_reason(std::exception_ptr e) noexcept;
 
 template <class S, class... A>
 process server_main(pid starter, ref start_tag, bool linked, std::string name, A... args) {
@@ -245,16 +252,20 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
   }
   send(starter, start_ack{start_tag, true, false, {}});
 
+  // The loop ends with the reason the server stops for, and, if a handler
+  // threw, the exception, which is rethrown after terminate has run.
+  exit_reason final_reason;
+  std::exception_ptr crash;
   for (;;) {
     message m = co_await receive([](message any) { return any; });
     detail::envelope* e = m.get();
+    request_context ctx;
     if (e->tag->kind == message_kind::server_request) {
       auto* r = static_cast<request*>(m.release());
       if (r->server_type != &server_type_tag<S>) {
         destroy(r); // compiled against another server class: refuse rather than misread it
         continue;
       }
-      request_context ctx;
       tl_request = &ctx;
       try {
         r->invoke(&*server, r, ctx);
@@ -268,26 +279,14 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
         }
       } catch (...) {
         tl_request = nullptr;
-        if (ctx.keep != nullptr) destroy(ctx.keep);
-        call_terminate(*server, current_exception_reason());
-        throw; // the server crashes with the handler's exception
-      }
-      if (ctx.stop) { // the stopper waits for our DOWN
-        call_terminate(*server, ctx.stop_reason);
-        if (ctx.keep != nullptr) destroy(ctx.keep);
-        exit_when_done(ctx.stop_reason);
-        co_return;
+        crash = std::current_exception();
       }
       if (ctx.keep != nullptr) destroy(ctx.keep);
     } else if (auto* x = m.get_if<exit_message>(); x != nullptr && linked && x->from == starter) {
-      // The parent went down (we trap exits, or it would have taken us with it).
-      const exit_reason reason = x->reason;
-      call_terminate(*server, reason);
-      exit_when_done(reason);
-      co_return;
+      final_reason = x->reason; // the parent went down (we trap exits, or it would have taken us along)
+      break;
     } else if constexpr (requires { server->handle_info(std::move(m)); }) {
       using H = decltype(server->handle_info(std::move(m)));
-      request_context ctx;
       tl_request = &ctx;
       try {
         if constexpr (is_task<H>::value) {
@@ -297,19 +296,23 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
           server->handle_info(std::move(m));
         }
       } catch (...) {
-        tl_request = nullptr;
-        call_terminate(*server, current_exception_reason());
-        throw;
+        crash = std::current_exception();
       }
       tl_request = nullptr;
-      if (ctx.stop) {
-        call_terminate(*server, ctx.stop_reason);
-        exit_when_done(ctx.stop_reason);
-        co_return;
-      }
     }
-    // Without handle_info, other messages are dropped.
+    // (Without handle_info, other messages are dropped.)
+    if (crash) {
+      final_reason = current_exception_reason(crash);
+      break;
+    }
+    if (ctx.stop) {
+      final_reason = ctx.stop_reason;
+      break;
+    }
   }
+  co_await call_terminate(*server, final_reason);
+  if (crash) std::rethrow_exception(crash); // a crash: reported, and the reason carries the exception
+  exit_when_done(final_reason);
 }
 
 template <class S, class... A>

@@ -16,5 +16,6 @@
 #include <otter/result.hpp>
 #include <otter/send.hpp>
 #include <otter/spawn.hpp>
+#include <otter/supervisor.hpp>
 #include <otter/task.hpp>
 #include <otter/timer.hpp>

@@ -52,6 +52,11 @@ timer_ref send_after(std::chrono::duration<Rep, Period> delay, pid to, T&& messa
 /// timer, the cancel is carried out asynchronously and the result is false.
 bool cancel_timer(timer_ref timer);
 
+/// The node's monotonic clock: time since an arbitrary start, on the real clock
+/// or, for a node with virtual_time, the virtual one. Like Erlang's
+/// erlang:monotonic_time(). Call on a node's thread.
+std::chrono::nanoseconds monotonic_time();
+
 /// Awaitable returned by `sleep`.
 class [[nodiscard]] sleep_awaiter {
 public:
