@@ -204,6 +204,39 @@ otter::process call(config cfg, result* out) {
   *out = {ns_since(t0) / static_cast<double>(calls), "ns/call"};
 }
 
+// ---------------------------------------------------------------- restart
+
+struct child_up {
+  otter::pid child;
+};
+struct crash_now {};
+
+// The supervised child: announces itself from init; a crash_now cast makes it
+// exit abnormally, so that its supervisor restarts it.
+class crashing_child {
+public:
+  void init(otter::pid driver) { otter::send(driver, child_up{otter::self()}); }
+  void handle_cast(crash_now) { otter::gen_server::stop_self(otter::exit_reason::custom("crash")); }
+};
+
+otter::process restart(config cfg, result* out) {
+  const long restarts = cfg.n(100'000);
+  otter::supervisor_flags flags;
+  flags.strategy = otter::restart_strategy::one_for_one;
+  flags.intensity = static_cast<int>(restarts) + 1;
+  flags.period = std::chrono::hours(1);
+  std::vector<otter::child_spec> children{otter::child_spec::server<crashing_child>("child", otter::self())};
+  const otter::pid sup = (co_await otter::supervisor::start_link(flags, std::move(children))).value();
+  otter::pid child = (co_await otter::receive<child_up>()).child;
+  const auto t0 = clock_type::now();
+  for (long i = 0; i < restarts; ++i) {
+    otter::gen_server::cast(otter::server_ref<crashing_child>(child), crash_now{});
+    child = (co_await otter::receive<child_up>()).child; // the restarted child
+  }
+  *out = {ns_since(t0) / static_cast<double>(restarts), "ns/restart"};
+  otter::unlink(sup);
+}
+
 // ---------------------------------------------------------------- big
 
 struct big_ping {
@@ -265,7 +298,7 @@ otter::process big(config cfg, result* out) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|big [--quick] [--spread]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big [--quick] [--spread]\n", argv[0]);
     return 2;
   }
   const std::string_view workload = argv[1];
@@ -283,7 +316,8 @@ int main(int argc, char** argv) {
   }
 
   otter::node_options options;
-  options.schedulers = 2; // both cores, as for every system in WORKLOADS.md
+  options.schedulers = 2;     // both cores, as for every system in WORKLOADS.md
+  options.on_crash = nullptr; // crash logging off, as for every system
   otter::node node(options);
   result r;
   int rc = 0;
@@ -301,6 +335,8 @@ int main(int argc, char** argv) {
     rc = node.run(cascade, cfg, &r);
   else if (workload == "call")
     rc = node.run(call, cfg, &r);
+  else if (workload == "restart")
+    rc = node.run(restart, cfg, &r);
   else if (workload == "big")
     rc = node.run(big, cfg, &r);
   else {

@@ -136,7 +136,7 @@ public:
     if (!template_) co_return result<pid>(exit_reason::custom("badarg: not a simple_one_for_one supervisor"));
     auto args = std::make_shared<child_args>(std::move(req.args));
     result<pid> r = co_await template_->start()(*args);
-    if (r && r.value()) dynamic_.emplace(r.value(), std::move(args));
+    if (r && r.value()) dynamic_.emplace(r.value(), dynamic_child{++started_, std::move(args)});
     co_return r;
   }
 
@@ -177,8 +177,12 @@ public:
   std::vector<child_info> handle_call(which_req) {
     std::vector<child_info> out;
     for (const child& c : children_) out.push_back({c.spec.id(), c.pid, c.spec.type(), c.spec.restart()});
-    if (template_)
-      for (const auto& [p, args] : dynamic_) out.push_back({"", p, template_->type(), template_->restart()});
+    if (template_) {
+      std::vector<std::pair<std::uint64_t, pid>> by_start;
+      for (const auto& [p, d] : dynamic_) by_start.emplace_back(d.sequence, p);
+      std::sort(by_start.begin(), by_start.end());
+      for (const auto& [seq, p] : by_start) out.push_back({"", p, template_->type(), template_->restart()});
+    }
     return out;
   }
 
@@ -241,14 +245,14 @@ private:
     if (template_) {
       auto it = dynamic_.find(from);
       if (it == dynamic_.end()) co_return; // not one of ours
-      std::shared_ptr<child_args> args = it->second;
+      std::shared_ptr<child_args> args = it->second.args;
       dynamic_.erase(it);
       if (!restarts_after(template_->restart(), reason)) co_return;
       for (;;) {
         if (!allow_restart()) co_return give_up();
         result<pid> r = co_await template_->start()(*args);
         if (!r) continue; // a failed restart counts as another restart
-        if (r.value()) dynamic_.emplace(r.value(), args);
+        if (r.value()) dynamic_.emplace(r.value(), dynamic_child{++started_, args});
         co_return;
       }
     }
@@ -310,7 +314,7 @@ private:
   task<> stop_all() {
     if (template_) {
       std::vector<pid> all;
-      for (const auto& [p, args] : dynamic_) all.push_back(p);
+      for (const auto& [p, d] : dynamic_) all.push_back(p);
       dynamic_.clear();
       for (pid p : all) co_await stop_child(p, template_->shutdown());
       co_return;
@@ -322,7 +326,12 @@ private:
   supervisor_flags flags_;
   std::vector<child> children_;
   std::optional<child_spec> template_;
-  std::unordered_map<pid, std::shared_ptr<child_args>> dynamic_;
+  struct dynamic_child {
+    std::uint64_t sequence; // start order, for which_children
+    std::shared_ptr<child_args> args;
+  };
+  std::unordered_map<pid, dynamic_child> dynamic_;
+  std::uint64_t started_ = 0;
   std::deque<std::chrono::nanoseconds> restarts_;
 };
 
