@@ -120,6 +120,7 @@ void scheduler::thread_main(const std::function<void(std::exception_ptr)>& start
   loop();
   shutdown();
 
+  buffers_.reset();
   ring_.reset();
   pool_detach_thread();
   tl_scheduler = nullptr;
@@ -315,6 +316,12 @@ void scheduler::shutdown() {
   while (kill_all() > 0) {
   }
   flush_outbound();
+  // Killed processes cancelled their I/O; let the kernel hand back what it
+  // still holds (buffers, sockets) before the ring goes.
+  for (int i = 0; i < 100 && ring_->in_flight() > 0; ++i) {
+    ring_->submit();
+    ring_->wait(10'000'000);
+  }
   envelope* e = inbox_.take_all();
   while (e != nullptr) {
     envelope* next = e->next;
@@ -476,8 +483,19 @@ bool scheduler::cancel_send_timer(timer_ref ref) noexcept {
   return true;
 }
 
+uring::buffer_ring& scheduler::buffers() {
+  if (!buffers_) buffers_ = std::make_unique<uring::buffer_ring>(*ring_, 0, node_.options.receive_buffers,
+                                                                  node_.options.receive_buffer_size);
+  return *buffers_;
+}
+
 void scheduler::idle() {
   if (node_.options.virtual_time) {
+    // I/O in flight may still complete in real time: give it a moment first.
+    if (ring_->in_flight() > 0) {
+      ring_->wait(20'000'000);
+      if (!inbox_.empty() || runq_head_ != nullptr) return;
+    }
     // Nothing can run: let virtual time jump to the next timer.
     if (auto next = wheel_.next_expiry()) {
       virtual_now_ = std::max(virtual_now_, *next * tick_ns);

@@ -20,6 +20,7 @@
 #include "inbox.hpp"
 #include "slot_table.hpp"
 #include "timer_wheel.hpp"
+#include "uring/ops.hpp"
 #include "uring/ring.hpp"
 
 namespace otter::detail {
@@ -111,6 +112,11 @@ public:
   /// A reference unique in the node: this scheduler's index and a counter.
   ref next_ref() noexcept { return ref::from_bits((++ref_counter_ << 8) | index_); }
 
+  // --- I/O
+  uring::ring& ring() noexcept { return *ring_; }
+  /// The provided buffers that multishot receives fill (made on first use).
+  uring::buffer_ring& buffers();
+
   // --- time
   std::uint64_t now_ns() const noexcept;
   void arm(timer_node* t, std::chrono::nanoseconds after);
@@ -136,6 +142,7 @@ private:
   node_state& node_;
   const unsigned index_;
   std::unique_ptr<uring::ring> ring_;
+  std::unique_ptr<uring::buffer_ring> buffers_;
   int ring_fd_ = -1;
   int eventfd_ = -1;
 

@@ -38,6 +38,11 @@ struct node_options {
   std::chrono::nanoseconds spin = std::chrono::microseconds(20);
   /// Submission queue size of each scheduler's io_uring.
   unsigned ring_entries = 256;
+  /// Each scheduler's pool of receive buffers, shared by its sockets (the
+  /// kernel fills one as data arrives; a socket holds none while idle). A
+  /// power of two.
+  unsigned receive_buffers = 512;
+  unsigned receive_buffer_size = 16 * 1024;
   /// Called (on the dying process's scheduler thread) when a process exits
   /// because an exception escaped it. Defaults to a line on stderr; set to an
   /// empty function to silence crash reports.

@@ -1,4 +1,5 @@
 #include "ring.hpp"
+#include "ring_impl.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -11,13 +12,7 @@
 
 namespace otter::detail::uring {
 
-struct ring::impl {
-  io_uring r{};
-  bool msg_ring = false;
-  int efd = -1;
-  std::uint64_t efd_value = 0;
-  completion efd_read;
-};
+
 
 namespace {
 

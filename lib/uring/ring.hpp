@@ -2,6 +2,7 @@
 // One scheduler's io_uring. The only interface between otter and the kernel's
 // ring: files under lib/uring/ are the only ones that include <liburing.h>.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -48,9 +49,13 @@ public:
 
   struct impl;
   impl& get() noexcept { return *impl_; }
+  /// Requests submitted and not yet completed, which keep the loop from
+  /// treating the scheduler as idle in virtual time.
+  std::size_t& in_flight() noexcept { return in_flight_; }
 
 private:
   std::unique_ptr<impl> impl_;
+  std::size_t in_flight_ = 0;
 };
 
 } // namespace otter::detail::uring

@@ -28,6 +28,13 @@ inline otter::node_options deterministic() {
   return o;
 }
 
+/// One scheduler on real time, for I/O with the kernel.
+inline otter::node_options one_core() {
+  otter::node_options o;
+  o.schedulers = 1;
+  return o;
+}
+
 /// Two schedulers on real time, for what crosses cores.
 inline otter::node_options two_cores() {
   otter::node_options o;
