@@ -1,5 +1,7 @@
 #include <otter/node.hpp>
 
+#include <otter/errors.hpp>
+
 #include <atomic>
 #include <cstdio>
 #include <latch>
@@ -7,10 +9,15 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "node_state.hpp"
 #include "process_ext.hpp"
 #include "scheduler.hpp"
+#include "signals.hpp"
+#include "uring/ops.hpp"
 
 namespace otter {
 
@@ -60,6 +67,40 @@ void kill_everything(detail::node_state& st) {
   }
 }
 
+// A stop request: the first process gets `shutdown`, or `kill` the second time.
+void stop_root(detail::scheduler& s, detail::node_state& st) {
+  const pid root = pid::from_bits(st.root_pid.load());
+  if (!root) return;
+  const int n = st.stop_requests.fetch_add(1) + 1;
+  detail::send_signal(s, {detail::signal::kind::exit, pid{}, root, {},
+                          n == 1 ? exit_reason::shutdown() : exit_reason::kill()});
+}
+
+void watch_signals(detail::scheduler& s, void* arg) {
+  auto* st = static_cast<detail::node_state*>(arg);
+  detail::uring::prep_read(s.ring(), st->signal_fd, st->signal_read.info, sizeof(signalfd_siginfo), 0,
+                           &st->signal_read);
+}
+
+void on_signal(detail::uring::completion* c, int result, std::uint32_t) noexcept {
+  auto* st = static_cast<detail::node_state::signal_watch*>(c)->node;
+  if (result == -ECANCELED || st->stopping.load()) return;
+  detail::scheduler& s = *st->schedulers[0];
+  try {
+    if (result > 0) stop_root(s, *st);
+    watch_signals(s, st); // keep listening
+  } catch (...) {
+  }
+}
+
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
 } // namespace
 
 void node_options::print_crash_report(const crash_report& report) {
@@ -77,9 +118,24 @@ node::node(node_options options) {
     throw std::invalid_argument("otter::node: virtual_time needs exactly one scheduler");
   options.schedulers = n;
   const bool pin = options.pin_threads;
+  const bool signals = options.stop_on_signals;
   state_ = std::make_unique<detail::node_state>(std::move(options));
   detail::node_state& st = *state_;
   for (unsigned i = 0; i < n; ++i) st.schedulers.push_back(std::make_unique<detail::scheduler>(st, i));
+
+  if (signals) {
+    // Blocked here, and so in the scheduler threads, which inherit the mask:
+    // the signals are read from a signalfd instead of interrupting anyone.
+    const sigset_t set = stop_signal_set();
+    ::pthread_sigmask(SIG_BLOCK, &set, &saved_mask_);
+    st.signal_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (st.signal_fd < 0) {
+      ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+      throw runtime_unavailable(errno, "otter::node: signalfd failed");
+    }
+    st.signal_read.node = &st;
+    st.signal_read.complete = &on_signal;
+  }
 
   std::latch started(n);
   std::mutex error_mutex;
@@ -104,8 +160,13 @@ node::node(node_options options) {
     st.stopping.store(true);
     for (auto& s : st.schedulers) s->interrupt();
     for (auto& t : st.threads) t.join();
+    if (signals) {
+      ::close(st.signal_fd);
+      ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+    }
     std::rethrow_exception(first_error);
   }
+  if (signals) st.schedulers[0]->run_soon(&watch_signals, &st);
 }
 
 node::~node() {
@@ -114,6 +175,10 @@ node::~node() {
   st.stopping.store(true);
   for (auto& s : st.schedulers) s->interrupt();
   for (auto& t : st.threads) t.join();
+  if (st.signal_fd >= 0) {
+    ::close(st.signal_fd);
+    ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+  }
 }
 
 int node::run_prepared(detail::prepared_process&& prepared) {
@@ -122,6 +187,7 @@ int node::run_prepared(detail::prepared_process&& prepared) {
     std::lock_guard lock(st.root_mutex);
     st.root_done = false;
   }
+  st.stop_requests.store(0);
   process::promise_type& p = prepared.body.release().promise();
   p.flags |= detail::pcb_flag::root;
   if (prepared.owned != nullptr) {
@@ -129,14 +195,23 @@ int node::run_prepared(detail::prepared_process&& prepared) {
     ext.owned = prepared.owned;
     ext.owned_delete = prepared.owned_delete;
   }
-  st.schedulers[0]->reserve(p);
+  st.root_pid.store(st.schedulers[0]->reserve(p).bits());
   st.schedulers[0]->adopt(p);
   {
     std::unique_lock lock(st.root_mutex);
     st.root_exited.wait(lock, [&] { return st.root_done; });
   }
+  st.root_pid.store(0);
   kill_everything(st);
-  return st.root_reason.is_normal() ? 0 : 1;
+  if (st.root_reason.is_normal()) return 0;
+  // Stopped by request, and it stopped the way it was asked to.
+  if (st.stop_requests.load() > 0 && st.root_reason == exit_reason::shutdown()) return 0;
+  return 1;
+}
+
+void node::request_stop() {
+  detail::node_state& st = *state_;
+  st.schedulers[0]->run_soon([](detail::scheduler& s, void*) { stop_root(s, s.node()); }, nullptr);
 }
 
 const exit_reason& node::last_exit_reason() const noexcept { return state_->root_reason; }

@@ -2,6 +2,7 @@
 // What a node's schedulers share.
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <otter/node.hpp>
 
 #include "name_table.hpp"
+#include "uring/ring.hpp"
 #include "scheduler.hpp"
 
 namespace otter::detail {
@@ -31,6 +33,15 @@ struct node_state {
   std::condition_variable root_exited;
   bool root_done = false;
   exit_reason root_reason;
+  std::atomic<std::uint64_t> root_pid{0};
+  std::atomic<int> stop_requests{0}; // stop signals received during this run
+
+  // SIGINT/SIGTERM, read through scheduler 0's ring (stop_on_signals).
+  int signal_fd = -1;
+  struct signal_watch : uring::completion {
+    node_state* node = nullptr;
+    unsigned char info[128]; // a signalfd_siginfo
+  } signal_read;
 
   unsigned size() const noexcept { return static_cast<unsigned>(schedulers.size()); }
 

@@ -343,18 +343,19 @@ namespace supervisor {
 
 using detail::sup::as_server;
 
-task<result<pid>> start_link(supervisor_flags flags, std::vector<child_spec> children, std::string name) {
+task<result<pid>> start_link(supervisor_flags flags, std::vector<child_spec> children, std::string name,
+                             spawn_options where) {
   gen_server::start_options options;
-  options.named(std::move(name));
+  options.named(std::move(name)).placed(where);
   auto r = co_await gen_server::start_link<detail::sup::server>(options, flags, std::move(children));
   if (!r) co_return result<pid>(r.error());
   co_return result<pid>(r->pid());
 }
 
-child_spec spec(std::string id, supervisor_flags flags, std::vector<child_spec> children) {
+child_spec spec(std::string id, supervisor_flags flags, std::vector<child_spec> children, spawn_options where) {
   return child_spec(
       std::move(id),
-      [flags, children = std::move(children)](child_args&) { return start_link(flags, children); },
+      [flags, children = std::move(children), where](child_args&) { return start_link(flags, children, {}, where); },
       child_type::supervisor);
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <thread>
 
+#include <csignal>
+
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <otter/errors.hpp>
+#include <otter/link.hpp>
 #include <otter/process.hpp>
 #include <otter/receive.hpp>
 #include <otter/send.hpp>
@@ -195,4 +198,47 @@ TEST_CASE("node - io_uring memory refused (ENOMEM) fails with a message naming t
   CHECK(out.status == 0);
   CHECK(out.message.find("ENOMEM") != std::string::npos);
   CHECK(out.message.find("RLIMIT_MEMLOCK") != std::string::npos);
+}
+
+TEST_CASE("node - SIGTERM stops the first process with shutdown, and run returns 0", "[node][signals]") {
+  otter::node_options o = one_core();
+  o.stop_on_signals = true;
+  otter::node node(o);
+  const int rc = node.run([]() -> otter::process {
+    otter::trap_exit(true);
+    ::kill(::getpid(), SIGTERM);
+    auto e = co_await otter::receive<otter::exit_message>(patience);
+    REQUIRE(e);
+    CHECK(e->reason == otter::exit_reason::shutdown());
+    otter::exit(e->reason); // stop as asked
+  });
+  CHECK(rc == 0);
+  CHECK(node.last_exit_reason() == otter::exit_reason::shutdown());
+}
+
+TEST_CASE("node - a second stop signal kills a first process that does not stop", "[node][signals]") {
+  otter::node_options o = one_core();
+  o.stop_on_signals = true;
+  otter::node node(o);
+  const int rc = node.run([]() -> otter::process {
+    otter::trap_exit(true);
+    ::kill(::getpid(), SIGINT);
+    co_await otter::receive<otter::exit_message>(patience); // ignored
+    ::kill(::getpid(), SIGINT);
+    co_await otter::receive<double>(patience); // killed while waiting
+  });
+  CHECK(rc == 1);
+  CHECK(node.last_exit_reason() == otter::exit_reason::killed());
+}
+
+TEST_CASE("node - request_stop from another thread stops the first process", "[node][signals]") {
+  otter::node node(one_core());
+  std::thread stopper;
+  const int rc = node.run([](otter::node* n, std::thread* t) -> otter::process {
+    *t = std::thread([n] { n->request_stop(); });
+    co_await otter::receive<double>(patience); // until stopped
+  }, &node, &stopper);
+  stopper.join();
+  CHECK(rc == 0);
+  CHECK(node.last_exit_reason() == otter::exit_reason::shutdown());
 }

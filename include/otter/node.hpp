@@ -3,6 +3,7 @@
 // io_uring, run queue, timer wheel and inbox.
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,6 +44,12 @@ struct node_options {
   /// power of two.
   unsigned receive_buffers = 512;
   unsigned receive_buffer_size = 16 * 1024;
+  /// Stop on SIGINT and SIGTERM, in order: the first process of `run` gets an
+  /// exit signal with reason `shutdown` (a supervisor then stops its tree top
+  /// down, each child within its shutdown time), and `run` returns 0 if it
+  /// exits with `shutdown`. A second signal kills it. The signals are blocked
+  /// in the node's threads and the constructing thread while the node lives.
+  bool stop_on_signals = false;
   /// Called (on the dying process's scheduler thread) when a process exits
   /// because an exception escaped it. Defaults to a line on stderr; set to an
   /// empty function to silence crash reports.
@@ -77,7 +84,8 @@ public:
   /// Starts `f(args...)` as the node's first process, on scheduler 0, and blocks
   /// the calling thread until that process exits. Then every other process still
   /// running is killed (destructors run) and `run` returns 0 if the first process
-  /// exited `normal`, 1 otherwise. May be called again afterwards.
+  /// exited `normal` (or `shutdown` after a stop signal), 1 otherwise. May be
+  /// called again afterwards.
   template <class F, class... A>
   int run(F&& f, A&&... args) {
     return run_prepared(detail::prepare_process(std::forward<F>(f), std::forward<A>(args)...));
@@ -92,9 +100,13 @@ public:
   /// The pid registered as `name`, or the null pid. Any thread.
   pid whereis(std::string_view name) const;
 
+  /// Asks the first process to stop, as SIGTERM does with stop_on_signals. Any thread.
+  void request_stop();
+
 private:
   int run_prepared(detail::prepared_process&& p);
   std::unique_ptr<detail::node_state> state_;
+  sigset_t saved_mask_{};
 };
 
 /// The index of the scheduler running the caller, or -1 off the node's threads.

@@ -172,10 +172,11 @@ namespace supervisor {
 /// `{shutdown, "failed_to_start_child <id>: <reason>"}`. With `name`, the
 /// supervisor is registered. Children are stopped in reverse order when the
 /// supervisor stops.
-task<result<pid>> start_link(supervisor_flags flags, std::vector<child_spec> children, std::string name = {});
+task<result<pid>> start_link(supervisor_flags flags, std::vector<child_spec> children, std::string name = {},
+                             spawn_options where = {});
 
-/// A child spec for a nested supervisor.
-child_spec spec(std::string id, supervisor_flags flags, std::vector<child_spec> children);
+/// A child spec for a nested supervisor (running where `where` says).
+child_spec spec(std::string id, supervisor_flags flags, std::vector<child_spec> children, spawn_options where = {});
 
 /// Adds and starts a child (not for simple_one_for_one). Fails with
 /// `already_present` if a child has that id.
