@@ -224,4 +224,8 @@ int this_scheduler() noexcept {
   return detail::tl_scheduler != nullptr ? static_cast<int>(detail::tl_scheduler->index()) : -1;
 }
 
+int scheduler_count() noexcept {
+  return detail::tl_scheduler != nullptr ? static_cast<int>(detail::tl_scheduler->node().size()) : 0;
+}
+
 } // namespace otter

@@ -4,6 +4,7 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <otter/monitor.hpp>
 #include <otter/receive.hpp>
@@ -89,6 +90,51 @@ task<> stop_child(pid child, shutdown_spec how) {
     co_await down_of(gen_server::infinity);
     break;
   }
+}
+
+// Stops many children of one spec at once, as OTP does for a
+// simple_one_for_one supervisor: all get the signal together and share one
+// shutdown timeout, so n children take one timeout, not n.
+task<> stop_together(std::vector<pid> all, shutdown_spec how) {
+  std::unordered_map<ref, pid> watching;
+  const std::unordered_set<pid> children(all.begin(), all.end());
+  watching.reserve(all.size());
+  for (pid child : all) {
+    watching.emplace(monitor(child), child);
+    unlink(child);
+  }
+  for (;;) { // EXITs of children that died already are ours to drop now
+    const bool dropped = co_await receive(
+        when([&children](const exit_message& e) { return children.contains(e.from); }, [](exit_message) { return true; }),
+        after(std::chrono::nanoseconds(0), [] { return false; }));
+    if (!dropped) break;
+  }
+  const exit_reason first = how.get_kind() == shutdown_spec::kind::brutal_kill ? exit_reason::kill() : exit_reason::shutdown();
+  for (pid child : all) otter::exit(child, first);
+  // Waits for the DOWNs until `deadline` (none: no limit). The timeouts are
+  // computed outside the co_await expressions (see docs/gcc12.md).
+  const auto wait_downs = [&watching](std::optional<std::chrono::nanoseconds> deadline) -> task<> {
+    while (!watching.empty()) {
+      std::chrono::nanoseconds left = gen_server::infinity;
+      if (deadline) {
+        left = *deadline - monotonic_time();
+        if (left <= std::chrono::nanoseconds(0)) co_return;
+      }
+      auto next = receive(when([&watching](const down_message& d) { return watching.contains(d.monitor); },
+                               [&watching](down_message d) {
+                                 watching.erase(d.monitor);
+                                 return true;
+                               }),
+                          after(left, [] { return false; }));
+      if (!co_await next) co_return;
+    }
+  };
+  std::optional<std::chrono::nanoseconds> deadline;
+  if (how.get_kind() == shutdown_spec::kind::timeout) deadline = monotonic_time() + std::chrono::nanoseconds(how.timeout());
+  co_await wait_downs(deadline);
+  if (watching.empty()) co_return;
+  for (const auto& w : watching) otter::exit(w.second, exit_reason::kill()); // too slow: no more waiting
+  co_await wait_downs(std::nullopt);
 }
 
 } // namespace
@@ -316,7 +362,7 @@ private:
       std::vector<pid> all;
       for (const auto& [p, d] : dynamic_) all.push_back(p);
       dynamic_.clear();
-      for (pid p : all) co_await stop_child(p, template_->shutdown());
+      co_await stop_together(std::move(all), template_->shutdown());
       co_return;
     }
     for (std::size_t i = children_.size(); i-- > 0;)

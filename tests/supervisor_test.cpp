@@ -206,6 +206,50 @@ TEST_CASE("simple_one_for_one - starts children on demand with extra arguments a
   });
 }
 
+// Traps exits; on its supervisor's EXIT reports it, then holds on until told
+// `go` before exiting with that reason.
+otter::process lingering_worker(otter::pid observer, std::string name) {
+  otter::trap_exit(true);
+  otter::send(observer, started{name, otter::self()});
+  auto e = co_await otter::receive<otter::exit_message>();
+  otter::send(observer, stopped{name, e.reason});
+  co_await otter::receive<order>();
+  otter::exit(e.reason);
+}
+
+TEST_CASE("simple_one_for_one - its children are told to stop together, sharing one shutdown timeout",
+          "[supervisor]") {
+  run(deterministic(), []() -> otter::process {
+    otter::trap_exit(true);
+    std::vector<otter::child_spec> spec{otter::child_spec::worker("conn", lingering_worker, otter::self())
+                                            .restart(otter::restart_type::temporary)
+                                            .shutdown(otter::shutdown_spec::after(std::chrono::hours(1)))};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::simple_one_for_one), std::move(spec));
+    REQUIRE(s);
+    const std::vector<std::string> names{"one", "two", "three"};
+    std::vector<otter::pid> children;
+    for (const auto& n : names) {
+      auto c = co_await sup::start_child(s.value(), n);
+      REQUIRE(c);
+      children.push_back(c.value());
+      co_await next_start(n);
+    }
+    otter::exit(s.value(), otter::exit_reason::shutdown());
+    // Every child hears of the shutdown while the others are still running.
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      auto st = co_await otter::receive(otter::when([](const stopped&) { return true; }, [](stopped x) { return std::optional<stopped>(x); }),
+                                        otter::after(patience, [] { return std::optional<stopped>(); }));
+      REQUIRE(st);
+      CHECK(st->reason == otter::exit_reason::shutdown());
+    }
+    for (otter::pid c : children) otter::send(c, order::quit);
+    auto e = co_await otter::receive(
+        otter::when([sup_pid = s.value()](const otter::exit_message& m) { return m.from == sup_pid; },
+                    [](otter::exit_message m) { return m.reason; }));
+    CHECK(e == otter::exit_reason::shutdown());
+  });
+}
+
 TEST_CASE("restart intensity - too many restarts shut the supervisor down", "[supervisor]") {
   run(deterministic(), []() -> otter::process {
     otter::trap_exit(true);

@@ -112,4 +112,7 @@ private:
 /// The index of the scheduler running the caller, or -1 off the node's threads.
 int this_scheduler() noexcept;
 
+/// How many schedulers the caller's node has, or 0 off the node's threads.
+int scheduler_count() noexcept;
+
 } // namespace otter

@@ -85,6 +85,13 @@ std::uint16_t address::port() const noexcept {
   return 0;
 }
 
+address address::with_port(std::uint16_t port) const noexcept {
+  address a = *this;
+  if (family() == AF_INET) reinterpret_cast<sockaddr_in*>(&a.storage_)->sin_port = htons(port);
+  if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&a.storage_)->sin6_port = htons(port);
+  return a;
+}
+
 socklen_t address::size() const noexcept {
   if (family() == AF_INET) return sizeof(sockaddr_in);
   if (family() == AF_INET6) return sizeof(sockaddr_in6);

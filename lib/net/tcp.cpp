@@ -218,6 +218,9 @@ void listener_state::release() noexcept {
 void listener_state::close_handle() noexcept {
   open = false;
   waiter = nullptr;
+  // Stop listening now, not when the kernel has cancelled the accept: a new
+  // listener on the port (SO_REUSEPORT) must not share connections with this one.
+  (void)::shutdown(fd, SHUT_RDWR);
   if (armed && !cancelling) {
     uring::prep_cancel(home->ring(), &acceptor);
     cancelling = true;

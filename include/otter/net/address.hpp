@@ -25,6 +25,8 @@ public:
   static address from_sockaddr(const sockaddr* sa, socklen_t len) noexcept;
 
   std::uint16_t port() const noexcept;
+  /// The same host with another port.
+  address with_port(std::uint16_t port) const noexcept;
   int family() const noexcept { return storage_.ss_family; }
   bool is_v6() const noexcept { return family() == AF_INET6; }
   const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }

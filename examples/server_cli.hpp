@@ -1,0 +1,85 @@
+#pragma once
+// What the example servers share: their command line (--host, --port,
+// --schedulers) and their life: serve until SIGINT/SIGTERM, then stop gracefully.
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include <sys/resource.h>
+
+#include <otter/link.hpp>
+#include <otter/net/address.hpp>
+#include <otter/receive.hpp>
+#include <otter/task.hpp>
+
+struct server_cli {
+  otter::net::address at;
+  unsigned schedulers = 0; // 0: one per core
+};
+
+// Parses argv, or prints usage and returns nothing (exit status 2).
+inline std::optional<server_cli> parse_server_cli(int argc, char** argv, std::uint16_t default_port) {
+  std::string host = "127.0.0.1";
+  long port = default_port;
+  long schedulers = 0;
+  auto usage = [argv] {
+    std::fprintf(stderr,
+                 "usage: %s [--host ADDRESS] [--port PORT] [--schedulers N]\n"
+                 "  --host        numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
+                 "  --port        TCP port; 0 picks a free one (printed)\n"
+                 "  --schedulers  cores to run on (default: all)\n",
+                 argv[0]);
+  };
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    char* end = nullptr;
+    if (std::strcmp(argv[i], "--host") == 0 && has_value) {
+      host = argv[++i];
+    } else if (std::strcmp(argv[i], "--port") == 0 && has_value) {
+      port = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || port < 0 || port > 65535) {
+        usage();
+        return std::nullopt;
+      }
+    } else if (std::strcmp(argv[i], "--schedulers") == 0 && has_value) {
+      schedulers = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || schedulers < 0 || schedulers > 255) {
+        usage();
+        return std::nullopt;
+      }
+    } else {
+      usage();
+      return std::nullopt;
+    }
+  }
+  auto at = otter::net::address::parse(host, static_cast<std::uint16_t>(port));
+  if (!at) {
+    std::fprintf(stderr, "%s: '%s' is not a numeric IP address\n", argv[0], host.c_str());
+    return std::nullopt;
+  }
+  // A server holds a descriptor per connection: allow as many as the system lets us.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  return server_cli{*at, static_cast<unsigned>(schedulers)};
+}
+
+// The main process of a server, which traps exits: waits until the node is
+// asked to stop (SIGINT or SIGTERM arrive as an exit signal `shutdown` from no
+// process), then stops `server` — its tree stops accepting, lets connections
+// finish within their drain time, and exits. If the server dies on its own,
+// the main process exits with its reason.
+inline otter::task<> serve_until_stopped(otter::pid server) {
+  const otter::exit_message first = co_await otter::receive<otter::exit_message>();
+  if (first.from == server) otter::exit(first.reason); // the server gave up
+  std::fprintf(stderr, "stopping: no new connections; open ones get time to finish\n");
+  otter::exit(server, otter::exit_reason::shutdown());
+  const otter::exit_message done = co_await otter::receive(otter::when(
+      [server](const otter::exit_message& e) { return e.from == server; }, [](otter::exit_message e) { return e; }));
+  std::fprintf(stderr, "stopped: %s\n", done.reason.to_string().c_str());
+}

@@ -1,0 +1,69 @@
+#pragma once
+// otter::net::server — a supervised TCP server: a listener on every core
+// (SO_REUSEPORT), one process per connection, a graceful stop.
+//
+//   server (rest_for_one)
+//   ├── connections (simple_one_for_one: one child per core)
+//   │   ├── connections of core 0 (simple_one_for_one: one temporary child per connection)
+//   │   └── connections of core 1 ...
+//   └── acceptors (one_for_one)
+//       ├── acceptor on core 0 — listens on the port, starts a connection per accept
+//       └── acceptor on core 1 ...
+//
+// Stopping the server stops the acceptors first (no new connections), then
+// tells every connection, on all cores at once, to stop with exit signal
+// `shutdown`. A connection
+// that traps exits gets an `exit_message` and may finish what it is doing
+// within `drain`; after that it is killed. A crashed connection is just gone
+// (it is temporary); a crashed acceptor is restarted and listens again on the
+// same port.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <otter/net/address.hpp>
+#include <otter/net/tcp.hpp>
+#include <otter/pid.hpp>
+#include <otter/process.hpp>
+#include <otter/result.hpp>
+#include <otter/supervisor.hpp>
+#include <otter/task.hpp>
+
+namespace otter::net {
+
+/// Serves one connection, as its own process. It owns the socket; the
+/// connection closes when the process ends.
+using connection_handler = std::function<process(tcp_socket)>;
+
+struct server_options {
+  /// Where to listen. Port 0 picks a free port (the same one on every core;
+  /// see `server_started::at` and `on_listening`).
+  address at = address::loopback_v4(0);
+  /// How many cores accept and run connections, from core 0 up; 0 means all
+  /// of the node's schedulers.
+  int cores = 0;
+  /// Listener settings (reuse_port is always on: each core has its listener).
+  listen_options listen{};
+  /// On stop, how long the connections may take to finish after their
+  /// `shutdown` exit signal before they are killed.
+  std::chrono::milliseconds drain = std::chrono::seconds(5);
+  /// Called once, on the first listener's core, with the address it bound.
+  std::function<void(const address&)> on_listening;
+};
+
+/// What `start_server` returns.
+struct server_started {
+  otter::pid supervisor; ///< the server's top supervisor (stop the server by stopping it)
+  address at;            ///< the bound address (its actual port)
+};
+
+/// Starts a server linked to the caller, with `handler` run as a process for
+/// each accepted connection. Fails with the reason if a core cannot listen
+/// (the port is taken, for instance).
+task<result<server_started>> start_server(server_options options, connection_handler handler);
+
+/// The same server as a child of your own supervision tree.
+child_spec server_spec(std::string id, server_options options, connection_handler handler);
+
+} // namespace otter::net
