@@ -57,14 +57,20 @@ void post_eventfd_read(ring::impl& im) {
 } // namespace
 
 ring::ring(unsigned entries) : impl_(std::make_unique<impl>()) {
-  io_uring_params p{};
-  // One thread submits to this ring; completions run when it next enters the
-  // kernel instead of interrupting it. Older kernels reject the flags: retry plain.
-  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
-  int rc = io_uring_queue_init_params(entries, &impl_->r, &p);
-  if (rc == -EINVAL) {
-    p = io_uring_params{};
+  // One thread submits to this ring, and completions run only when it asks
+  // for them (DEFER_TASKRUN): in batches, at the top of a loop turn, never
+  // interrupting it. Older kernels reject the flags: fall back step by step.
+  const unsigned tries[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+                            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN, 0};
+  int rc = -EINVAL;
+  for (unsigned flags : tries) {
+    io_uring_params p{};
+    p.flags = flags;
     rc = io_uring_queue_init_params(entries, &impl_->r, &p);
+    if (rc != -EINVAL) {
+      impl_->deferred = rc == 0 && (flags & IORING_SETUP_DEFER_TASKRUN) != 0;
+      break;
+    }
   }
   if (rc < 0) throw runtime_unavailable(-rc, setup_failure_message(-rc));
 
@@ -110,7 +116,15 @@ void ring::message_ring(int target_fd) {
 }
 
 void ring::submit() {
-  if (io_uring_sq_ready(&impl_->r) > 0) io_uring_submit(&impl_->r);
+  // With deferred completions, one enter both submits and runs what completed.
+  if (impl_->deferred && in_flight_ > 0)
+    io_uring_submit_and_get_events(&impl_->r);
+  else if (io_uring_sq_ready(&impl_->r) > 0)
+    io_uring_submit(&impl_->r);
+}
+
+void ring::poll() {
+  if (impl_->deferred && in_flight_ > 0) io_uring_get_events(&impl_->r);
 }
 
 bool ring::has_completions() const noexcept { return io_uring_cq_ready(&impl_->r) > 0; }

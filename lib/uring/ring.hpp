@@ -37,8 +37,11 @@ public:
   /// round trip through a file descriptor. Submits at once.
   void message_ring(int target_fd);
 
-  /// Submits queued SQEs, if any, without waiting.
+  /// Submits queued SQEs, if any, and collects what has completed, without waiting.
   void submit();
+  /// Collects what has completed (for a ring whose completions are deferred
+  /// until asked for), without waiting.
+  void poll();
   /// True when completions are waiting to be reaped.
   bool has_completions() const noexcept;
   /// Runs the completions of every CQE ready now; returns how many.

@@ -12,6 +12,7 @@ namespace otter::detail::uring {
 struct ring::impl {
   io_uring r{};
   bool msg_ring = false;
+  bool deferred = false; // IORING_SETUP_DEFER_TASKRUN: completions run only when we ask
   int efd = -1;
   std::uint64_t efd_value = 0;
   completion efd_read;
