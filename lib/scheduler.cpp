@@ -509,6 +509,7 @@ void scheduler::idle() {
       if (!inbox_.empty() || ring_->has_completions()) return;
       if ((i & 63) == 0) {
         if (node_.stopping.load(std::memory_order_relaxed) || now_ns() >= until) break;
+        ring_->poll();
       }
       __builtin_ia32_pause();
     }
