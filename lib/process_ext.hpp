@@ -7,6 +7,7 @@
 
 #include <otter/detail/pcb.hpp>
 #include <otter/exit_reason.hpp>
+#include <otter/mailbox_mark.hpp>
 #include <otter/ref.hpp>
 
 namespace otter::detail {
@@ -32,6 +33,8 @@ struct process_ext {
   std::vector<monitor_entry> monitored_by; // `other` monitors this process
   /// The tag of the call whose reply this process waits for: other replies are dropped.
   ref awaited_reply;
+  /// The process's live mailbox marks, newest first (see mailbox_mark.cpp).
+  mailbox_mark* marks = nullptr;
 
   ~process_ext() {
     if (owned != nullptr) owned_delete(owned);

@@ -15,6 +15,7 @@
 #include <otter/detail/pcb.hpp>
 #include <otter/detail/runtime.hpp>
 #include <otter/detail/timer_node.hpp>
+#include <otter/mailbox_mark.hpp>
 #include <otter/message.hpp>
 
 namespace otter {
@@ -136,6 +137,13 @@ struct is_after<after_clause<H>> : std::true_type {};
 
 struct no_timeout {};
 
+/// Where a receive starts looking: after a mailbox mark, or (null) at the head.
+struct from_mark {
+  const mailbox_mark* mark;
+};
+
+[[noreturn]] void throw_foreign_mark();
+
 template <class Clause>
 using clause_result = decltype(std::declval<Clause&>().invoke(nullptr));
 
@@ -168,6 +176,12 @@ public:
   receive_awaiter(Timeout t, Clauses... clauses)
     requires(timed)
       : clauses_(std::move(clauses)...), timeout_(t.timeout, std::move(t.handler)) {}
+  receive_awaiter(from_mark m, Clauses... clauses)
+    requires(!timed)
+      : mark_(m.mark), clauses_(std::move(clauses)...) {}
+  receive_awaiter(from_mark m, Timeout t, Clauses... clauses)
+    requires(timed)
+      : mark_(m.mark), clauses_(std::move(clauses)...), timeout_(t.timeout, std::move(t.handler)) {}
   receive_awaiter(const receive_awaiter&) = delete;
   receive_awaiter& operator=(const receive_awaiter&) = delete;
   ~receive_awaiter() {
@@ -181,7 +195,12 @@ public:
 
   bool await_ready() {
     process_ = &current_process("otter::receive");
-    scan_ = start_ != nullptr ? start_ : &process_->mailbox_head;
+    if (mark_ != nullptr) [[unlikely]] {
+      if (&mark_->owner() != process_) throw_foreign_mark();
+      scan_ = mark_->position();
+    } else {
+      scan_ = start_ != nullptr ? start_ : &process_->mailbox_head;
+    }
     for (envelope* e = *scan_; e != nullptr; e = *scan_) {
       if (matches(e)) {
         // Found at once. Within the budget, carry on without suspending;
@@ -273,6 +292,7 @@ private:
   }
 
   pcb* process_ = nullptr;
+  const mailbox_mark* mark_ = nullptr;
   envelope** start_ = nullptr;
   envelope** scan_ = nullptr; // link to the first envelope not yet examined
   int which_ = -1;            // matching clause, or timed_out
@@ -298,14 +318,33 @@ struct nullopt_handler {
 };
 
 template <class Tuple, std::size_t... I>
-auto make_timed_receive(Tuple&& all, std::index_sequence<I...>) {
+auto make_timed_receive(from_mark start, Tuple&& all, std::index_sequence<I...>) {
   using timeout = std::remove_cvref_t<std::tuple_element_t<sizeof...(I), std::remove_cvref_t<Tuple>>>;
   static_assert(
       (!is_after<std::remove_cvref_t<std::tuple_element_t<I, std::remove_cvref_t<Tuple>>>>::value && ...),
       "otter::receive: after() must be the last clause");
   return receive_awaiter<timeout, decltype(make_clause(std::get<I>(std::move(all))))...>{
-      std::get<sizeof...(I)>(std::move(all)), make_clause(std::get<I>(std::move(all)))...};
+      start, std::get<sizeof...(I)>(std::move(all)), make_clause(std::get<I>(std::move(all)))...};
 }
+
+template <class... Clauses>
+auto make_receive(from_mark start, Clauses&&... clauses) {
+  constexpr std::size_t n = sizeof...(Clauses);
+  using last = std::remove_cvref_t<std::tuple_element_t<n - 1, std::tuple<Clauses...>>>;
+  if constexpr (is_after<last>::value) {
+    static_assert(n > 1, "otter::receive: after() needs at least one message clause");
+    return make_timed_receive(start, std::forward_as_tuple(std::forward<Clauses>(clauses)...),
+                              std::make_index_sequence<n - 1>{});
+  } else {
+    static_assert((!is_after<std::remove_cvref_t<Clauses>>::value && ...),
+                  "otter::receive: after() must be the last clause");
+    return receive_awaiter<no_timeout, decltype(make_clause(std::forward<Clauses>(clauses)))...>{
+        start, make_clause(std::forward<Clauses>(clauses))...};
+  }
+}
+
+template <class T>
+inline constexpr bool is_mark = std::is_same_v<std::remove_cvref_t<T>, mailbox_mark>;
 
 } // namespace detail
 
@@ -324,27 +363,30 @@ auto make_timed_receive(Tuple&& all, std::index_sequence<I...>) {
 ///     otter::after(100ms, [] { std::cout << "nothing\n"; }));
 /// ```
 ///
-/// Resumes on the process's own core. Messages that arrive while the process
-/// waits are matched as they arrive (the mailbox is never rescanned). A process
-/// that keeps finding messages waiting is sent to the back of its run queue every
-/// `detail::receive_budget` receives. If the process is killed while waiting, the
-/// receive is abandoned: its timer is cancelled and the message stays unconsumed.
+/// Resumes on the process's own core. What a receive costs: when it starts, it
+/// examines the queued messages from the oldest on, as Erlang's receive does;
+/// while it waits, each message that arrives is examined once, on arrival, and
+/// the mailbox is not scanned again. So a receive that skips N queued messages
+/// costs N match tests each time it starts; `receive(mark, ...)` (below) starts
+/// after a `mailbox_mark` instead, which is how to wait cheaply for the answer
+/// to a request behind a long queue. A process that keeps finding messages
+/// waiting is sent to the back of its run queue every `detail::receive_budget`
+/// receives. If the process is killed while waiting, the receive is abandoned:
+/// its timer is cancelled and the message stays unconsumed.
+template <class... Clauses>
+  requires(sizeof...(Clauses) > 0 && !detail::is_mark<std::tuple_element_t<0, std::tuple<Clauses...>>>)
+auto receive(Clauses&&... clauses) {
+  return detail::make_receive(detail::from_mark{nullptr}, std::forward<Clauses>(clauses)...);
+}
+
+/// As above, but looks only at the messages that arrived after `mark` was made
+/// (see mailbox_mark.hpp): the messages queued before it are not examined and
+/// stay queued. `mark` must belong to the calling process (std::logic_error
+/// otherwise) and must outlive the receive.
 template <class... Clauses>
   requires(sizeof...(Clauses) > 0)
-auto receive(Clauses&&... clauses) {
-  constexpr std::size_t n = sizeof...(Clauses);
-  using last = std::remove_cvref_t<std::tuple_element_t<n - 1, std::tuple<Clauses...>>>;
-  if constexpr (detail::is_after<last>::value) {
-    static_assert(n > 1, "otter::receive: after() needs at least one message clause");
-    return detail::make_timed_receive(std::forward_as_tuple(std::forward<Clauses>(clauses)...),
-                                      std::make_index_sequence<n - 1>{});
-  } else {
-    static_assert((!detail::is_after<std::remove_cvref_t<Clauses>>::value && ...),
-                  "otter::receive: after() must be the last clause");
-    return detail::receive_awaiter<detail::no_timeout,
-                                   decltype(detail::make_clause(std::forward<Clauses>(clauses)))...>{
-        detail::make_clause(std::forward<Clauses>(clauses))...};
-  }
+auto receive(const mailbox_mark& mark, Clauses&&... clauses) {
+  return detail::make_receive(detail::from_mark{&mark}, std::forward<Clauses>(clauses)...);
 }
 
 /// Receives the first queued message of type T and returns it; with several

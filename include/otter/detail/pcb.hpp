@@ -11,6 +11,11 @@
 namespace otter::detail {
 
 struct process_ext; // links, monitors, exit reason...: allocated only when needed
+struct pcb;
+
+/// Moves every mark of `p` that sits at the link `from` (inside an envelope
+/// being taken out of the mailbox) to `to`, the link that replaces it.
+void move_marks(pcb& p, envelope** from, envelope** to) noexcept;
 
 /// Installed by a receive that is waiting. Messages delivered while the process
 /// waits are offered to `match`, on the process's own scheduler thread; the
@@ -32,6 +37,7 @@ inline constexpr std::uint8_t trap_exit = 1;    // exit signals arrive as messag
 inline constexpr std::uint8_t named = 2;        // may have a registered name
 inline constexpr std::uint8_t root = 4;         // the process started by node::run
 inline constexpr std::uint8_t kill_pending = 8; // an exit signal killed it; tear down
+inline constexpr std::uint8_t marked = 16;      // has live mailbox marks (otter::mailbox_mark)
 } // namespace pcb_flag
 
 struct pcb {
@@ -62,6 +68,9 @@ struct pcb {
     envelope* e = *link;
     *link = e->next;
     if (mailbox_tail == &e->next) mailbox_tail = link;
+    // A mark at the taken envelope's link now belongs at the link before it.
+    if ((flags & pcb_flag::marked) != 0) [[unlikely]]
+      move_marks(*this, &e->next, link);
     return e;
   }
 };
