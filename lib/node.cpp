@@ -172,6 +172,9 @@ node::node(node_options options) {
 node::~node() {
   detail::node_state& st = *state_;
   kill_everything(st);
+  // Blocking work still queued comes back unrun; running work is waited for.
+  // Both return to schedulers that still run, which free it (its processes are gone).
+  st.blocking().shutdown();
   st.stopping.store(true);
   for (auto& s : st.schedulers) s->interrupt();
   for (auto& t : st.threads) t.join();
@@ -212,6 +215,25 @@ int node::run_prepared(detail::prepared_process&& prepared) {
 void node::request_stop() {
   detail::node_state& st = *state_;
   st.schedulers[0]->run_soon([](detail::scheduler& s, void*) { stop_root(s, s.node()); }, nullptr);
+}
+
+void node::send_envelope(pid to, detail::envelope* e) {
+  detail::node_state& st = *state_;
+  detail::scheduler* here = detail::tl_scheduler;
+  if (here != nullptr && &here->node() == &st) {
+    // On one of this node's threads: the ordinary path, which keeps the order
+    // with what the running process sends.
+    here->deliver(to, e);
+    return;
+  }
+  const unsigned target = to.scheduler();
+  if (!to || target >= st.size()) {
+    detail::destroy(e);
+    return;
+  }
+  // Straight into the target's inbox: one thread's pushes come out in order.
+  e->to = to.bits();
+  st.schedulers[target]->push(e, e);
 }
 
 const exit_reason& node::last_exit_reason() const noexcept { return state_->root_reason; }

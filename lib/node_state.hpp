@@ -12,6 +12,7 @@
 #include <otter/exit_reason.hpp>
 #include <otter/node.hpp>
 
+#include "blocking_pool.hpp"
 #include "name_table.hpp"
 #include "uring/ring.hpp"
 #include "scheduler.hpp"
@@ -19,7 +20,11 @@
 namespace otter::detail {
 
 struct node_state {
-  explicit node_state(node_options o) : options(std::move(o)) {}
+  explicit node_state(node_options o)
+      : options(std::move(o)), blocking_threads(*this, options.blocking_threads, options.blocking_keep_alive) {}
+
+  /// The threads that run otter::blocking's work.
+  blocking_pool& blocking() noexcept { return blocking_threads; }
 
   node_options options;
   std::vector<std::unique_ptr<scheduler>> schedulers;
@@ -27,6 +32,7 @@ struct node_state {
   std::atomic<bool> stopping{false};
   std::atomic<unsigned> next_spread{0};
   name_table names;
+  blocking_pool blocking_threads; // before `schedulers` in destruction: it pushes into their inboxes
 
   // The first process of node::run.
   std::mutex root_mutex;

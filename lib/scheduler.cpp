@@ -496,8 +496,10 @@ void scheduler::idle() {
       ring_->wait(20'000'000);
       if (!inbox_.empty() || runq_head_ != nullptr) return;
     }
-    // Nothing can run: let virtual time jump to the next timer.
-    if (auto next = wheel_.next_expiry()) {
+    // Nothing can run: let virtual time jump to the next timer. Not while
+    // blocking work is out: it is still running, so time stands still and the
+    // scheduler sleeps until the work comes back.
+    if (auto next = wheel_.next_expiry(); next && blocking_out_ == 0) {
       virtual_now_ = std::max(virtual_now_, *next * tick_ns);
       return;
     }

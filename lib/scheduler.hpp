@@ -117,6 +117,11 @@ public:
   /// The provided buffers that multishot receives fill (made on first use).
   uring::buffer_ring& buffers();
 
+  // --- blocking work (otter::blocking)
+  /// A process of this scheduler handed work to the blocking threads / got it back.
+  void blocking_sent() noexcept { ++blocking_out_; }
+  void blocking_returned() noexcept { --blocking_out_; }
+
   // --- time
   std::uint64_t now_ns() const noexcept;
   void arm(timer_node* t, std::chrono::nanoseconds after);
@@ -166,6 +171,7 @@ private:
   std::vector<outbound> outbound_;
   std::vector<unsigned> outbound_dirty_;
   std::uint64_t ref_counter_ = 0;
+  std::uint64_t blocking_out_ = 0; // blocking work out on the blocking threads
 };
 
 /// The scheduler of the calling thread; throws std::logic_error naming `what`

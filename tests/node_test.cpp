@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <csignal>
 
@@ -17,6 +18,8 @@
 
 #include <otter/errors.hpp>
 #include <otter/link.hpp>
+#include <otter/monitor.hpp>
+#include <otter/registry.hpp>
 #include <otter/process.hpp>
 #include <otter/receive.hpp>
 #include <otter/send.hpp>
@@ -241,4 +244,122 @@ TEST_CASE("node - request_stop from another thread stops the first process", "[n
   stopper.join();
   CHECK(rc == 0);
   CHECK(node.last_exit_reason() == otter::exit_reason::shutdown());
+}
+
+namespace {
+struct from_outside {
+  int thread;
+  int seq;
+};
+constexpr int ordered_count = 10'000;
+constexpr int threads = 4;
+constexpr int each = 2'000;
+} // namespace
+
+TEST_CASE("node.send - a thread that is not the node's sends to a process", "[node][send]") {
+  otter::node node(one_core());
+  std::thread sender;
+  const int rc = node.run([](otter::node* n, std::thread* t) -> otter::process {
+    const otter::pid me = otter::self();
+    *t = std::thread([n, me] { n->send(me, std::string("hello from outside")); });
+    const auto got = co_await otter::receive<std::string>(patience);
+    REQUIRE(got.has_value());
+    CHECK(*got == "hello from outside");
+  }, &node, &sender);
+  sender.join();
+  CHECK(rc == 0);
+}
+
+TEST_CASE("node.send - messages from one thread arrive in the order it sent them", "[node][send][cross-core]") {
+  otter::node node(two_cores());
+  std::thread sender;
+  const int rc = node.run([](otter::node* nd, std::thread* t) -> otter::process {
+    constexpr int n = ordered_count;
+    const otter::pid me = otter::self();
+    *t = std::thread([nd, me] {
+      for (int i = 0; i < n; ++i) nd->send(me, from_outside{0, i});
+    });
+    int expected = 0;
+    bool in_order = true;
+    for (int i = 0; i < n; ++i) {
+      const auto m = co_await otter::receive<from_outside>(patience);
+      if (!m) break;
+      in_order = in_order && m->seq == expected;
+      ++expected;
+    }
+    CHECK(in_order);
+    CHECK(expected == ordered_count);
+  }, &node, &sender);
+  sender.join();
+  CHECK(rc == 0);
+}
+
+TEST_CASE("node.send - many threads may send at once and every message arrives", "[node][send][cross-core]") {
+  otter::node node(two_cores());
+  std::vector<std::thread> senders;
+  const int rc = node.run([](otter::node* nd, std::vector<std::thread>* ts) -> otter::process {
+    // The receiver lives on the other core from the first process.
+    const otter::pid me = otter::self();
+    const otter::pid receiver = otter::spawn(otter::on_scheduler(1), [me]() -> otter::process {
+      int next[threads] = {};
+      bool in_order = true;
+      for (int i = 0; i < threads * each; ++i) {
+        const auto m = co_await otter::receive<from_outside>(patience);
+        if (!m) break;
+        in_order = in_order && m->seq == next[m->thread];
+        ++next[m->thread];
+      }
+      int total = 0;
+      for (int c : next) total += c;
+      otter::send(me, from_outside{in_order ? 1 : 0, total});
+    });
+    for (int t = 0; t < threads; ++t)
+      ts->emplace_back([nd, receiver, t] {
+        for (int i = 0; i < each; ++i) nd->send(receiver, from_outside{t, i});
+      });
+    const auto verdict = co_await otter::receive<from_outside>(patience);
+    REQUIRE(verdict.has_value());
+    CHECK(verdict->thread == 1); // each thread's messages in order
+    CHECK(verdict->seq == threads * each);
+  }, &node, &senders);
+  for (auto& t : senders) t.join();
+  CHECK(rc == 0);
+}
+
+TEST_CASE("node.send - sending to a registered name from outside; an unknown name returns false",
+          "[node][send]") {
+  otter::node node(one_core());
+  std::thread sender;
+  std::atomic<int> unknown_result{-1};
+  const int rc = node.run([](otter::node* n, std::thread* t, std::atomic<int>* unknown) -> otter::process {
+    otter::register_name("inbox", otter::self());
+    *t = std::thread([n, unknown] {
+      unknown->store(n->send("nobody", 1) ? 1 : 0);
+      (void)n->send("inbox", 42);
+    });
+    const auto got = co_await otter::receive<int>(patience);
+    REQUIRE(got.has_value());
+    CHECK(*got == 42);
+  }, &node, &sender, &unknown_result);
+  sender.join();
+  CHECK(rc == 0);
+  CHECK(unknown_result.load() == 0);
+}
+
+TEST_CASE("node.send - a message to a process that has exited is dropped", "[node][send]") {
+  otter::node node(one_core());
+  std::thread sender;
+  const int rc = node.run([](otter::node* n, std::thread* t) -> otter::process {
+    const auto [gone, watch] = otter::spawn_monitor([]() -> otter::process { co_return; });
+    co_await otter::receive<otter::down_message>();
+    const otter::pid me = otter::self();
+    *t = std::thread([n, gone, me] {
+      n->send(gone, std::string("into the void"));
+      n->send(me, 1);
+    });
+    const auto got = co_await otter::receive<int>(patience);
+    CHECK(got.has_value());
+  }, &node, &sender);
+  sender.join();
+  CHECK(rc == 0);
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include <otter/detail/envelope.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/pid.hpp>
 #include <otter/spawn.hpp>
@@ -54,6 +55,12 @@ struct node_options {
   /// because an exception escaped it. Defaults to a line on stderr; set to an
   /// empty function to silence crash reports.
   std::function<void(const crash_report&)> on_crash = print_crash_report;
+
+  /// The most threads `otter::blocking` runs work on at once (further work
+  /// queues). They start as work needs them and leave after `blocking_keep_alive`
+  /// without work.
+  unsigned blocking_threads = 64;
+  std::chrono::nanoseconds blocking_keep_alive = std::chrono::seconds(10);
 
   /// The default crash reporter: `otter: process <0.3.1> (name) crashed: reason`.
   static void print_crash_report(const crash_report& report);
@@ -103,7 +110,28 @@ public:
   /// Asks the first process to stop, as SIGTERM does with stop_on_signals. Any thread.
   void request_stop();
 
+  /// Sends `message` to the process `to` from any thread: a thread of the
+  /// program that is not the node's (a GUI loop, a callback of a C library, a
+  /// test), or one of the node's own. As with otter::send it never blocks and a
+  /// message to a dead pid is dropped. Messages sent from one thread to one
+  /// process arrive in the order they were sent. Safe to call concurrently from
+  /// any number of threads while the node lives (not during its destruction).
+  template <class T>
+  void send(pid to, T&& message) {
+    send_envelope(to, detail::make_message<std::decay_t<T>>(std::forward<T>(message)));
+  }
+  /// Sends to the process registered as `name`, from any thread. Returns false
+  /// (and drops the message) if no process has that name.
+  template <class T>
+  bool send(std::string_view name, T&& message) {
+    const pid to = whereis(name);
+    if (!to) return false;
+    send(to, std::forward<T>(message));
+    return true;
+  }
+
 private:
+  void send_envelope(pid to, detail::envelope* e);
   int run_prepared(detail::prepared_process&& p);
   std::unique_ptr<detail::node_state> state_;
   sigset_t saved_mask_{};

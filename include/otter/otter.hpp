@@ -4,6 +4,7 @@
 #include <otter/errors.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/gen_server.hpp>
+#include <otter/blocking.hpp>
 #include <otter/link.hpp>
 #include <otter/mailbox_mark.hpp>
 #include <otter/message.hpp>
