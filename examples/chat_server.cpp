@@ -346,10 +346,7 @@ otter::process main_process(net::address at) {
       otter::child_spec("lobby", [](otter::child_args&) { return start_named<lobby>("lobby"); }),
       net::server_spec("chat", std::move(options), chat_connection)};
   auto top = co_await sup::start_link(flags(otter::restart_strategy::one_for_one), std::move(tree));
-  if (!top) {
-    std::fprintf(stderr, "chat_server: %s\n", top.error().to_string().c_str());
-    otter::exit(top.error());
-  }
+  if (!top) fail_to_start(top.error()); // start_server 127.0.0.1:PORT: address already in use
   co_await serve_until_stopped(*top);
 }
 

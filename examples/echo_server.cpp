@@ -43,10 +43,7 @@ otter::process main_process(net::address at) {
   options.at = at;
   options.listen.accepted.nodelay = true;
   auto server = co_await net::start_server(std::move(options), echo);
-  if (!server) {
-    std::fprintf(stderr, "echo_server: %s\n", server.error().to_string().c_str());
-    otter::exit(server.error());
-  }
+  if (!server) fail_to_start(server.error()); // start_server 127.0.0.1:PORT: address already in use
   std::printf("echo_server listening on %u\n", static_cast<unsigned>(server->at.port()));
   std::fflush(stdout);
   co_await serve_until_stopped(server->supervisor);

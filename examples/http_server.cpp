@@ -112,10 +112,7 @@ otter::process main_process(net::address at) {
   options.listen.accepted.nodelay = true;
   options.drain = 5s;
   auto server = co_await net::start_server(std::move(options), http_connection);
-  if (!server) {
-    std::fprintf(stderr, "http_server: %s\n", server.error().to_string().c_str());
-    otter::exit(server.error());
-  }
+  if (!server) fail_to_start(server.error()); // start_server 127.0.0.1:PORT: address already in use
   std::printf("http_server listening on %u\n", static_cast<unsigned>(server->at.port()));
   std::fflush(stdout);
   co_await serve_until_stopped(server->supervisor);

@@ -7,9 +7,11 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <sys/resource.h>
 
+#include <otter/exit_reason.hpp>
 #include <otter/link.hpp>
 #include <otter/net/address.hpp>
 #include <otter/receive.hpp>
@@ -67,6 +69,20 @@ inline std::optional<server_cli> parse_server_cli(int argc, char** argv, std::ui
     (void)::setrlimit(RLIMIT_NOFILE, &files);
   }
   return server_cli{*at, static_cast<unsigned>(schedulers)};
+}
+
+// Ends the main process of a server that could not start (so `run` returns
+// 1), saying why on stderr in one line: `start_server 127.0.0.1:8080: address
+// already in use`. A server started inside your own tree comes back wrapped by
+// your supervisor, {shutdown,"failed_to_start_child ID: WHY"}: WHY is shown.
+[[noreturn]] inline void fail_to_start(const otter::exit_reason& reason) {
+  constexpr std::string_view wrapped = "failed_to_start_child ";
+  const std::string_view detail = reason.detail();
+  std::string why = reason.to_string();
+  if (reason.get_kind() == otter::exit_reason::kind::shutdown && detail.starts_with(wrapped))
+    if (const auto colon = detail.find(": "); colon != std::string_view::npos) why = detail.substr(colon + 2);
+  std::fprintf(stderr, "%s\n", why.c_str());
+  otter::exit(reason);
 }
 
 // The main process of a server, which traps exits: waits until the node is

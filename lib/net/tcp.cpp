@@ -506,10 +506,19 @@ io_result<tcp_listener> tcp_listener::listen(const address& at, listen_options o
     return ec;
   };
   if (options.reuse_address && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return fail();
-  if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) return fail();
+  // A claim binds and listens without SO_REUSEPORT: the kernel then refuses
+  // the port if any socket listens there (SO_REUSEPORT or not, on this
+  // address, the wildcard or the other family of a dual-stack socket). Two
+  // claims racing between bind and listen are settled by listen, which checks
+  // again. Turned on only afterwards, SO_REUSEPORT lets our later listeners
+  // join: the kernel makes this one a reuseport group when the first joins.
+  const bool share_first = options.reuse_port && !options.claim_port;
+  const bool share_after = options.reuse_port && options.claim_port;
+  if (share_first && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) return fail();
   if (at.is_v6() && options.v6_only && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) return fail();
   if (::bind(fd, at.data(), at.size()) != 0) return fail();
   if (::listen(fd, options.backlog) != 0) return fail();
+  if (share_after && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) return fail();
   return tcp_listener(new detail::listener_state(fd, options.accepted));
 }
 

@@ -1,8 +1,16 @@
 #include <otter/net/server.hpp>
 
+#include <cerrno>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <otter/link.hpp>
 #include <otter/monitor.hpp>
@@ -90,6 +98,71 @@ net::server_options drained_within(std::chrono::milliseconds drain) {
   return o;
 }
 
+net::server_options listening_at(net::address at) {
+  net::server_options o;
+  o.at = at;
+  return o;
+}
+
+bool says_address_in_use(const otter::exit_reason& r) {
+  const std::string text = r.to_string();
+  const std::string tail = ": address already in use";
+  return text.size() > tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A listener of another program: a forked child binds and listens on `at`
+// (with SO_REUSEPORT or without), tells its port through a pipe, and waits.
+// It is killed and reaped when this goes out of scope, also when a test fails.
+class foreign_listener {
+public:
+  foreign_listener(net::address at, bool reuse_port) {
+    int ready[2];
+    if (::pipe(ready) != 0) return;
+    const pid_t parent = ::getpid();
+    child_ = ::fork();
+    if (child_ == 0) {
+      ::close(ready[0]);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlives the test binary
+      if (::getppid() != parent) ::_exit(1);
+      hold(at, reuse_port, ready[1]);
+    }
+    ::close(ready[1]);
+    std::uint16_t port = 0;
+    if (child_ > 0 && ::read(ready[0], &port, sizeof port) == sizeof port && port != 0) at_ = at.with_port(port);
+    ::close(ready[0]);
+  }
+  foreign_listener(const foreign_listener&) = delete;
+  foreign_listener& operator=(const foreign_listener&) = delete;
+  ~foreign_listener() {
+    if (child_ <= 0) return;
+    ::kill(child_, SIGKILL);
+    while (::waitpid(child_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  /// Where the child listens (port 0 if it could not).
+  const net::address& at() const noexcept { return at_; }
+
+private:
+  // In the child, after fork: system calls only.
+  [[noreturn]] static void hold(const net::address& at, bool reuse_port, int ready) {
+    const int fd = ::socket(at.family(), SOCK_STREAM, 0);
+    const int on = 1;
+    std::uint16_t port = 0;
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    if (fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+        (!reuse_port || ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0) &&
+        ::bind(fd, at.data(), at.size()) == 0 && ::listen(fd, 16) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) == 0)
+      port = net::address::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), len).port();
+    if (::write(ready, &port, sizeof port) != sizeof port || port == 0) ::_exit(1);
+    for (;;) ::pause();
+  }
+
+  pid_t child_ = -1;
+  net::address at_;
+};
+
 } // namespace
 
 TEST_CASE("server - connections are accepted and served on every core", "[net][server][cross-core]") {
@@ -129,17 +202,68 @@ TEST_CASE("server - port 0 picks one free port that every core listens on", "[ne
   });
 }
 
-TEST_CASE("server - a port that is taken makes the start fail with the reason", "[net][server]") {
-  run(one_core(), []() -> otter::process {
-    otter::trap_exit(true);
-    auto taken = net::tcp_listener::listen(net::address::loopback_v4(0)); // no SO_REUSEPORT: exclusive
-    REQUIRE(taken);
-    net::server_options o;
-    o.at = taken->local_address();
-    auto server = co_await net::start_server(std::move(o), echo);
+TEST_CASE("server - a port another process serves with SO_REUSEPORT fails the start with address in use",
+          "[net][server]") {
+  const foreign_listener other(net::address::loopback_v4(0), true);
+  REQUIRE(other.at().port() != 0);
+  run(two_cores(), [](net::address taken) -> otter::process {
+    auto server = co_await net::start_server(listening_at(taken), echo);
     REQUIRE_FALSE(server);
-    CHECK(server.error().to_string().find("in use") != std::string::npos);
+    CHECK(says_address_in_use(server.error()));
+  }, other.at());
+}
+
+TEST_CASE("server - a port another process serves without SO_REUSEPORT fails the start with address in use",
+          "[net][server]") {
+  const foreign_listener other(net::address::loopback_v4(0), false);
+  REQUIRE(other.at().port() != 0);
+  run(two_cores(), [](net::address taken) -> otter::process {
+    auto server = co_await net::start_server(listening_at(taken), echo);
+    REQUIRE_FALSE(server);
+    CHECK(says_address_in_use(server.error()));
+  }, other.at());
+}
+
+TEST_CASE("server - a second server of the node on the first one's port fails with address in use",
+          "[net][server][cross-core]") {
+  run(two_cores(), []() -> otter::process {
+    otter::register_name("observer", otter::self());
+    auto first = co_await net::start_server({}, echo);
+    REQUIRE(first);
+    auto second = co_await net::start_server(listening_at(first->at), echo);
+    REQUIRE_FALSE(second);
+    CHECK(says_address_in_use(second.error()));
+    // The first one still serves.
+    auto c = co_await net::tcp_socket::connect(first->at, patience);
+    REQUIRE(c);
+    auto sent = co_await c->send("ping");
+    REQUIRE(sent);
+    auto back = co_await read_exactly(*c, 4);
+    CHECK(back == "ping");
   });
+}
+
+TEST_CASE("server - an IPv4 port another process serves is taken for an IPv6 server on its mapped address",
+          "[net][server]") {
+  const foreign_listener other(net::address::loopback_v4(0), true);
+  REQUIRE(other.at().port() != 0);
+  const auto mapped = net::address::parse("::ffff:127.0.0.1", other.at().port());
+  REQUIRE(mapped);
+  run(one_core(), [](net::address taken) -> otter::process {
+    auto server = co_await net::start_server(listening_at(taken), echo);
+    REQUIRE_FALSE(server);
+    CHECK(says_address_in_use(server.error()));
+  }, *mapped);
+}
+
+TEST_CASE("server - a failed start names the address and says address already in use", "[net][server]") {
+  const foreign_listener other(net::address::loopback_v4(0), true);
+  REQUIRE(other.at().port() != 0);
+  run(one_core(), [](net::address taken) -> otter::process {
+    auto server = co_await net::start_server(listening_at(taken), echo);
+    REQUIRE_FALSE(server);
+    CHECK(server.error().to_string() == "start_server " + taken.to_string() + ": address already in use");
+  }, other.at());
 }
 
 TEST_CASE("server - a stop refuses new connections and lets a request in hand finish", "[net][server]") {

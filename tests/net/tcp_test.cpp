@@ -1,6 +1,8 @@
 #include <otter/net/tcp.hpp>
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -220,6 +222,65 @@ TEST_CASE("tcp - reuse_port lets a listener per core share a port", "[net][cross
       auto back = co_await read_exactly(*c, 1);
       CHECK(back == "x");
     }
+  });
+}
+
+TEST_CASE("tcp - claim_port refuses a port that reuse_port listeners share already", "[net]") {
+  run(one_core(), []() -> otter::process {
+    net::listen_options shared;
+    shared.reuse_port = true;
+    auto holder = net::tcp_listener::listen(net::address::loopback_v4(0), shared).value();
+    net::listen_options claim = shared;
+    claim.claim_port = true;
+    auto claimed = net::tcp_listener::listen(holder.local_address(), claim);
+    REQUIRE_FALSE(claimed);
+    CHECK(claimed.error() == std::errc::address_in_use);
+    co_return;
+  });
+}
+
+// Accepts and tells `observer` which listener took each connection.
+struct accepted_by {
+  int listener;
+};
+otter::process tell_accepts(net::tcp_listener l, int which, otter::pid observer) {
+  std::vector<net::tcp_socket> kept;
+  for (;;) {
+    auto c = co_await l.accept();
+    if (!c) co_return;
+    kept.push_back(std::move(c.value()));
+    otter::send(observer, accepted_by{which});
+  }
+}
+
+TEST_CASE("tcp - reuse_port listeners join a claimed port and share its connections", "[net][cross-core]") {
+  run(two_cores(), []() -> otter::process {
+    net::listen_options claim;
+    claim.reuse_port = true;
+    claim.claim_port = true;
+    auto first = net::tcp_listener::listen(net::address::loopback_v4(0), claim).value();
+    const net::address at = first.local_address();
+    net::listen_options join;
+    join.reuse_port = true;
+    auto second = net::tcp_listener::listen(at, join);
+    REQUIRE(second);
+    otter::spawn(tell_accepts, std::move(first), 0, otter::self());
+    otter::spawn(otter::on_scheduler(1), tell_accepts, std::move(second.value()), 1, otter::self());
+    std::set<int> seen;
+    std::vector<net::tcp_socket> clients;
+    // The kernel spreads connections by their ports: 64 all on one listener
+    // would be a 1-in-2^63 chance.
+    for (int i = 0; i < 64 && seen.size() < 2; ++i) {
+      auto c = co_await net::tcp_socket::connect(at, patience);
+      REQUIRE(c);
+      clients.push_back(std::move(c.value()));
+      const int by = co_await otter::receive(otter::when([](const accepted_by&) { return true; },
+                                                         [](accepted_by a) { return a.listener; }),
+                                             otter::after(patience, [] { return -1; }));
+      REQUIRE(by >= 0);
+      seen.insert(by);
+    }
+    CHECK(seen == std::set<int>{0, 1});
   });
 }
 

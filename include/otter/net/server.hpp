@@ -1,6 +1,8 @@
 #pragma once
 // otter::net::server — a supervised TCP server: a listener on every core
-// (SO_REUSEPORT), one process per connection, a graceful stop.
+// (SO_REUSEPORT), one process per connection, a graceful stop. The port is the
+// server's alone: the cores share it among themselves, never with another
+// server or program.
 //
 //   server (rest_for_one)
 //   ├── connections (simple_one_for_one: one child per core)
@@ -43,12 +45,13 @@ struct server_options {
   /// How many cores accept and run connections, from core 0 up; 0 means all
   /// of the node's schedulers.
   int cores = 0;
-  /// Listener settings (reuse_port is always on: each core has its listener).
+  /// Listener settings. The server sets reuse_port and claim_port itself:
+  /// its first listener claims the port, the other cores' listeners join it.
   listen_options listen{};
   /// On stop, how long the connections may take to finish after their
   /// `shutdown` exit signal before they are killed.
   std::chrono::milliseconds drain = std::chrono::seconds(5);
-  /// Called once, on the first listener's core, with the address it bound.
+  /// Called once, when the first acceptor starts, with the address bound.
   std::function<void(const address&)> on_listening;
 };
 
@@ -59,11 +62,18 @@ struct server_started {
 };
 
 /// Starts a server linked to the caller, with `handler` run as a process for
-/// each accepted connection. Fails with the reason if a core cannot listen
-/// (the port is taken, for instance).
+/// each accepted connection; resumes the caller on its own core once every
+/// core listens. A port that anything listens on already — another program,
+/// with SO_REUSEPORT or without, or another server of this node — fails the
+/// start before any process exists, with a reason that reads
+/// `start_server 127.0.0.1:8080: address already in use`; other listen
+/// failures read the same way. If the caller is killed while the server
+/// starts, the half-started server goes down with it (it is linked).
 task<result<server_started>> start_server(server_options options, connection_handler handler);
 
-/// The same server as a child of your own supervision tree.
+/// The same server as a child of your own supervision tree. A failed start is
+/// reported by your supervisor as
+/// `{shutdown,"failed_to_start_child ID: start_server ADDRESS: REASON"}`.
 child_spec server_spec(std::string id, server_options options, connection_handler handler);
 
 } // namespace otter::net

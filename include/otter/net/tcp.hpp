@@ -39,6 +39,13 @@ struct listen_options {
   /// SO_REUSEPORT: several listeners (one per core) share the port and the
   /// kernel spreads new connections between them.
   bool reuse_port = false;
+  /// With reuse_port: take the port only if nobody listens on it yet — with
+  /// SO_REUSEPORT or without, in this process or another — and fail with
+  /// address_in_use otherwise; later reuse_port listeners of the same user
+  /// then join this one. (The socket binds and listens without SO_REUSEPORT
+  /// and turns it on afterwards; Linux lets a listener join a port only if
+  /// every listener there has SO_REUSEPORT on.)
+  bool claim_port = false;
   bool v6_only = false;      ///< IPV6_V6ONLY for an IPv6 address
   socket_options accepted{}; ///< applied to every accepted socket
 };
@@ -227,7 +234,9 @@ public:
   tcp_listener& operator=(tcp_listener&& other) noexcept;
   ~tcp_listener();
 
-  /// Binds and listens (port 0: any free port, see local_address()).
+  /// Binds and listens (port 0: any free port, see local_address()). Fails
+  /// with the kernel's error: address_in_use for a port that is taken (see
+  /// listen_options::reuse_port and claim_port for sharing one).
   static io_result<tcp_listener> listen(const address& at, listen_options options = {});
 
   /// The next connection. Errors such as emfile (too many open files) are
