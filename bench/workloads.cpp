@@ -1,10 +1,12 @@
 // otter-workloads: the side-by-side workloads of WORKLOADS.md, run on otter.
 //
-//   otter-workloads WORKLOAD [--quick] [--spread]
+//   otter-workloads WORKLOAD [--quick] [--spread] [--no-mark]
 //
 // prints one line, `otter WORKLOAD VALUE UNIT`. --quick divides every count by
-// 100; --spread places the worker processes of fanin and big round-robin over
-// both schedulers instead of on the spawning one (otter's default).
+// 100 (not selective's queue); --spread places the worker processes of fanin
+// and big round-robin over both schedulers instead of on the spawning one
+// (otter's default); --no-mark makes selective wait for its replies without a
+// mailbox_mark, rescanning the whole queue each time (for contrast only).
 
 #include <otter/otter.hpp>
 
@@ -15,6 +17,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +29,7 @@ using clock_type = std::chrono::steady_clock;
 struct config {
   long scale = 1; // divisor
   bool spread = false;
+  bool no_mark = false;
   long n(long full) const { return full / scale; }
   otter::spawn_options placement() const { return spread ? otter::spread() : otter::spawn_options{}; }
 };
@@ -307,11 +311,67 @@ otter::process big(config cfg, result* out) {
   *out = {static_cast<double>(size) * static_cast<double>(pings) * 2.0 / elapsed * 1e3, "Mmsg/s"};
 }
 
+// ---------------------------------------------------------------- selective
+
+struct tagged_request {
+  otter::pid from;
+  long tag;
+};
+// The replies and the messages queued ahead of them share this one type, so
+// skipping a queued message takes the same tag compare as an Erlang receive
+// skipping `{OtherRef, N}`, not a cheaper type compare.
+struct tagged_reply {
+  long tag;
+  long value;
+};
+
+otter::process tagged_server() {
+  for (;;) {
+    bool more = co_await otter::receive([](tagged_request r) {
+      otter::send(r.from, tagged_reply{r.tag, r.tag * 2});
+      return true;
+    }, [](stop) { return false; });
+    if (!more) co_return;
+  }
+}
+
+constexpr long selective_queued = 100'000; // the same with --quick
+
+otter::process selective(config cfg, result* out) {
+  const long rounds = cfg.n(100'000);
+  const otter::pid server = otter::spawn(tagged_server); // on this core
+  const otter::pid me = otter::self();
+  // Request tags are 0, 1, ...; the queued messages have negative tags.
+  for (long i = 0; i < selective_queued; ++i) otter::send(me, tagged_reply{-1 - i, i});
+  const auto t0 = clock_type::now();
+  for (long tag = 0; tag < rounds; ++tag) {
+    auto ours = otter::when([tag](const tagged_reply& r) { return r.tag == tag; },
+                            [](tagged_reply r) { return r.value; });
+    long value = 0;
+    if (cfg.no_mark) { // each receive examines the whole queue first
+      otter::send(server, tagged_request{me, tag});
+      value = co_await otter::receive(std::move(ours));
+    } else {
+      otter::mailbox_mark mark; // before the request leaves
+      otter::send(server, tagged_request{me, tag});
+      value = co_await otter::receive(mark, std::move(ours));
+    }
+    if (value != tag * 2) throw std::runtime_error("a reply to another request");
+  }
+  *out = {ns_since(t0) / static_cast<double>(rounds), "ns/roundtrip"};
+  otter::send(server, stop{});
+  // The queue was skipped, not consumed: it is all still there, in order.
+  for (long i = 0; i < selective_queued; ++i) {
+    const tagged_reply queued = co_await otter::receive<tagged_reply>();
+    if (queued.value != i) throw std::runtime_error("the queue changed");
+  }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big [--quick] [--spread]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark]\n", argv[0]);
     return 2;
   }
   const std::string_view workload = argv[1];
@@ -322,6 +382,8 @@ int main(int argc, char** argv) {
       cfg.scale = 100;
     else if (a == "--spread")
       cfg.spread = true;
+    else if (a == "--no-mark")
+      cfg.no_mark = true;
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -352,6 +414,8 @@ int main(int argc, char** argv) {
     rc = node.run(restart, cfg, &r);
   else if (workload == "big")
     rc = node.run(big, cfg, &r);
+  else if (workload == "selective")
+    rc = node.run(selective, cfg, &r);
   else {
     std::fprintf(stderr, "unknown workload %s\n", argv[1]);
     return 2;

@@ -44,6 +44,8 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
+using request_atom = caf::atom_constant<caf::atom("request")>;
+using reply_atom = caf::atom_constant<caf::atom("reply")>;
 
 // The custom exit reason of the cascade workload, as a CAF error category.
 enum class bench_errc : uint8_t { cascade_kill = 1 };
@@ -510,6 +512,73 @@ caf::behavior call_client(caf::stateful_actor<call_state>* self,
   };
 }
 
+// -- selective ----------------------------------------------------------------
+// A client with `queued` unrelated `(reply, tag, n)` messages in its mailbox
+// makes `rounds` requests, one at a time, each with `request(...).await(...)`:
+// CAF's way to wait for one response while other messages stay queued (they
+// are skipped by message id). A skipped message goes to the mailbox's cache,
+// which is put back in front as soon as a message is taken, so each wait walks
+// the whole queue again (CAF 0.17 has nothing like a mark to start after).
+
+caf::behavior selective_server(caf::event_based_actor*) {
+  return {
+    [](request_atom, int32_t tag) {
+      return std::make_tuple(reply_atom::value, tag, tag * 2);
+    },
+  };
+}
+
+struct selective_state {
+  caf::actor server;
+  caf::actor reporter;
+  int32_t rounds = 0;
+  clock_type::time_point start;
+};
+
+void selective_request(caf::stateful_actor<selective_state>* self,
+                       int32_t tag) {
+  // caf::infinite: no timer per request; main's 120 s wait bounds the run.
+  self->request(self->state.server, caf::infinite, request_atom::value, tag)
+    .await(
+      [=](reply_atom, int32_t t, int32_t value) {
+        auto& st = self->state;
+        if (t != tag || value != tag * 2) {
+          self->send(st.reporter, failed_atom::value,
+                     std::string{"selective: a reply to another request"});
+          self->quit();
+        } else if (tag + 1 < st.rounds) {
+          selective_request(self, tag + 1);
+        } else {
+          self->send(st.reporter, result_atom::value,
+                     nanos_since(st.start) / st.rounds);
+          self->quit();
+        }
+      },
+      [=](caf::error& err) {
+        self->send(self->state.reporter, failed_atom::value,
+                   "selective: " + self->system().render(err));
+        self->quit();
+      });
+}
+
+caf::behavior selective_client(caf::stateful_actor<selective_state>* self,
+                               caf::actor reporter, int32_t queued,
+                               int32_t rounds) {
+  self->state.server = self->spawn(selective_server);
+  self->state.reporter = std::move(reporter);
+  self->state.rounds = rounds;
+  // Same shape as the responses, with tags no request uses. The first
+  // request is awaited before any of them can be handled, and every later
+  // one is made from the previous response, so they all stay queued.
+  for (int32_t i = 0; i < queued; ++i)
+    self->send(self, reply_atom::value, -1 - i, i);
+  self->state.start = clock_type::now();
+  selective_request(self, 0);
+  return {
+    [](reply_atom, int32_t, int32_t) {}, // the queue, after the last round
+  };
+}
+
 // -- main ---------------------------------------------------------------------
 
 // Waits for the driver's figure, or fails after `wait_limit`.
@@ -544,6 +613,7 @@ constexpr workload_spec workloads[] = {
   {"big", "Mmsg/s", stealing},
   {"call", "ns/call", stealing},
   {"restart", "n/a", stealing},
+  {"selective", "ns/roundtrip", stealing},
 };
 
 int usage() {
@@ -580,6 +650,8 @@ double run(caf::actor_system& sys, const std::string& workload,
     driver = self->spawn(big_driver, me, 500, 2'000 / scale);
   else if (workload == "call")
     driver = self->spawn(call_client, me, 1'000'000 / scale);
+  else if (workload == "selective") // the queue is not scaled
+    driver = self->spawn(selective_client, me, 100'000, 1'000 / scale);
   return await_result(self, workload);
 }
 

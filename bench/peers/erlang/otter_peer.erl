@@ -56,6 +56,7 @@ spec("cascade")  -> {fun cascade/1, 100000, "ns/link"};
 spec("big")      -> {fun big/1, 2000, "Mmsg/s"};       % pings per process
 spec("call")     -> {fun call/1, 1000000, "ns/call"};
 spec("restart")  -> {fun restart/1, 100000, "ns/restart"};
+spec("selective") -> {fun selective/1, 100000, "ns/roundtrip"};
 spec(_)          -> undefined.
 
 run(Name, Div) ->
@@ -388,3 +389,54 @@ init({restart, Driver, N}) ->
               restart => permanent,
               type => worker},
     {ok, {Flags, [Child]}}.
+
+%%====================================================================
+%% selective: 100,000 unrelated {OtherRef, N} messages wait in the
+%% client's mailbox; N request/reply round trips to a server, each reply
+%% picked out by the request's fresh reference.
+%%====================================================================
+
+%% Not divided by --quick: the queue is what the workload is about.
+-define(SELECTIVE_QUEUED, 100000).
+
+selective(N) ->
+    %% As in spawn and fanin, the documented setting for a long queue: with
+    %% the queue on the heap every garbage collection of the client would
+    %% walk all of it, and the figure would grow with the queue for a reason
+    %% that has nothing to do with receive.
+    process_flag(message_queue_data, off_heap),
+    Server = spawn_link(fun selective_server/0),
+    queue_unrelated(?SELECTIVE_QUEUED),
+    T0 = now_ns(),
+    selective_loop(Server, N),
+    Elapsed = now_ns() - T0,
+    %% Skipped, not consumed.
+    {message_queue_len, ?SELECTIVE_QUEUED} = process_info(self(), message_queue_len),
+    Elapsed / N.
+
+%% Same shape as the replies, so skipping one takes a reference compare.
+queue_unrelated(0) ->
+    ok;
+queue_unrelated(K) ->
+    self() ! {make_ref(), K},
+    queue_unrelated(K - 1).
+
+%% make_ref/0 and the receive matching that Ref in the same function: the
+%% compiler's receive-marker optimisation (recv_marker_reserve/bind/use)
+%% makes the receive start at the messages that arrived after make_ref, so
+%% the queued ones are not even looked at.
+selective_loop(_Server, 0) ->
+    ok;
+selective_loop(Server, N) ->
+    Ref = make_ref(),
+    Server ! {req, self(), Ref},
+    receive
+        {Ref, reply} -> selective_loop(Server, N - 1)
+    end.
+
+selective_server() ->
+    receive
+        {req, From, Ref} ->
+            From ! {Ref, reply},
+            selective_server()
+    end.
