@@ -1,6 +1,8 @@
 #pragma once
 // otter::exit_reason — why a process ended, in Erlang's vocabulary.
 
+#include <otter/detail/config.hpp>
+
 #include <iosfwd>
 #include <memory>
 #include <string>

@@ -1,6 +1,8 @@
 #pragma once
 // All of otter's public API.
 
+#include <otter/detail/config.hpp>
+
 #include <otter/errors.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/gen_server.hpp>
