@@ -3,6 +3,8 @@
 // computation) on the node's blocking threads, off the schedulers, and get its
 // result back in the process.
 
+#include <otter/detail/config.hpp>
+
 #include <coroutine>
 #include <exception>
 #include <optional>

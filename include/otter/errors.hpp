@@ -1,6 +1,8 @@
 #pragma once
 // The exceptions otter throws across its API.
 
+#include <otter/detail/config.hpp>
+
 #include <stdexcept>
 #include <string>
 #include <system_error>

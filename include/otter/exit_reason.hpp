@@ -1,6 +1,8 @@
 #pragma once
 // otter::exit_reason — why a process ended, in Erlang's vocabulary.
 
+#include <otter/detail/config.hpp>
+
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -17,13 +19,18 @@ namespace otter {
 /// | `killed`       | `killed`                    | the process was killed by `kill`                |
 /// | `shutdown`     | `shutdown` / `{shutdown,D}` | orderly stop, optionally with a detail D        |
 /// | `noproc`       | `noproc`                    | the target process did not exist                |
-/// | `noconnection` | `noconnection`              | the process is on a node that went away         |
+/// | `noconnection` | `noconnection`              | reserved for distribution: never produced yet   |
 /// | `timeout`      | `timeout`                   | a call or an operation timed out                |
 /// | `custom`       | the value                   | any other reason, chosen by the program         |
 /// | `error`        | `{error,Type,"what"}`       | an exception of type Type escaped the body      |
 ///
 /// Every reason except `normal` is abnormal: it kills linked processes that do
 /// not trap exits. Copying is cheap (the text, if any, is shared).
+///
+/// `noconnection` is Erlang's reason for a process on a node that cannot be
+/// reached. otter has no distribution between nodes yet, so nothing in otter
+/// produces it: it is kept so that code matching on reasons need not change
+/// when distribution comes. A program may still use it as a reason of its own.
 class exit_reason {
 public:
   enum class kind : unsigned char {
@@ -48,6 +55,7 @@ public:
   /// `{shutdown, detail}`: an orderly stop that supervisors do not report as a crash.
   static exit_reason shutdown(std::string detail);
   static exit_reason noproc() noexcept { return exit_reason{kind::noproc}; }
+  /// Reserved for distribution (a node that cannot be reached); otter itself never produces it yet.
   static exit_reason noconnection() noexcept { return exit_reason{kind::noconnection}; }
   static exit_reason timeout() noexcept { return exit_reason{kind::timeout}; }
   /// A reason chosen by the program, compared by its text.

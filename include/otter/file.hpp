@@ -1,6 +1,8 @@
 #pragma once
 // Files for processes: open, read and write at offsets, fsync — on io_uring.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <span>

@@ -2,6 +2,8 @@
 // otter::gen_server — OTP's generic server: a process holding state, answering
 // calls, taking casts, with typed requests checked at compile time.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <concepts>
 #include <coroutine>

@@ -2,6 +2,8 @@
 // otter::io_result<T> — the outcome of an I/O operation: a value or a
 // std::error_code from the kernel.
 
+#include <otter/detail/config.hpp>
+
 #include <stdexcept>
 #include <system_error>
 #include <utility>

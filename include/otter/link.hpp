@@ -1,6 +1,8 @@
 #pragma once
 // Links and exit signals: link, unlink, spawn_link, exit, trap_exit.
 
+#include <otter/detail/config.hpp>
+
 #include <concepts>
 #include <type_traits>
 #include <utility>

@@ -3,6 +3,8 @@
 // receive can skip everything queued before it (OTP's receive optimisation for
 // `Ref = make_ref(), Pid ! {req, Ref}, receive {Ref, Reply} -> ... end`).
 
+#include <otter/detail/config.hpp>
+
 #include <otter/detail/envelope.hpp>
 #include <otter/detail/pcb.hpp>
 

@@ -1,6 +1,8 @@
 #pragma once
 // otter::message — any message, for receives that take whatever comes.
 
+#include <otter/detail/config.hpp>
+
 #include <type_traits>
 #include <utility>
 

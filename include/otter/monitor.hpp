@@ -1,6 +1,8 @@
 #pragma once
 // Monitors: monitor, demonitor, spawn_monitor.
 
+#include <otter/detail/config.hpp>
+
 #include <concepts>
 #include <type_traits>
 #include <utility>

@@ -2,6 +2,8 @@
 // otter::node — the runtime: one scheduler thread per core, each with its own
 // io_uring, run queue, timer wheel and inbox.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <csignal>
 #include <functional>

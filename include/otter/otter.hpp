@@ -1,14 +1,24 @@
 #pragma once
-// All of otter's public API.
+// All of otter's public API: every header under include/otter/ except detail/.
+// (tests/packaging/check-headers keeps this list complete.)
 
+#include <otter/detail/config.hpp>
+
+#include <otter/blocking.hpp>
 #include <otter/errors.hpp>
 #include <otter/exit_reason.hpp>
+#include <otter/file.hpp>
 #include <otter/gen_server.hpp>
-#include <otter/blocking.hpp>
+#include <otter/io_result.hpp>
 #include <otter/link.hpp>
 #include <otter/mailbox_mark.hpp>
 #include <otter/message.hpp>
 #include <otter/monitor.hpp>
+#include <otter/net/address.hpp>
+#include <otter/net/http.hpp>
+#include <otter/net/server.hpp>
+#include <otter/net/tcp.hpp>
+#include <otter/net/udp.hpp>
 #include <otter/node.hpp>
 #include <otter/pid.hpp>
 #include <otter/process.hpp>

@@ -1,6 +1,8 @@
 #pragma once
 // otter::pid — the name of one process of a node.
 
+#include <otter/detail/config.hpp>
+
 #include <compare>
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,8 @@
 #pragma once
 // otter::process — the coroutine type of a process body — plus self() and yield().
 
+#include <otter/detail/config.hpp>
+
 #include <coroutine>
 #include <cstddef>
 #include <utility>

@@ -1,6 +1,8 @@
 #pragma once
 // otter::receive — Erlang's selective receive, as an awaitable.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <coroutine>
 #include <cstddef>

@@ -1,6 +1,8 @@
 #pragma once
 // otter::ref — a unique reference, like Erlang's make_ref().
 
+#include <otter/detail/config.hpp>
+
 #include <compare>
 #include <cstdint>
 #include <functional>

@@ -1,6 +1,8 @@
 #pragma once
 // Registered names: give a process a name that every core can look up.
 
+#include <otter/detail/config.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>

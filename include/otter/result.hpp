@@ -1,6 +1,8 @@
 #pragma once
 // otter::result<T> — a value, or the exit reason that explains its absence.
 
+#include <otter/detail/config.hpp>
+
 #include <stdexcept>
 #include <type_traits>
 #include <utility>

@@ -1,6 +1,8 @@
 #pragma once
 // otter::send — asynchronous message passing.
 
+#include <otter/detail/config.hpp>
+
 #include <string_view>
 #include <type_traits>
 #include <utility>

@@ -1,6 +1,8 @@
 #pragma once
 // otter::spawn — start a new process.
 
+#include <otter/detail/config.hpp>
+
 #include <concepts>
 #include <cstdint>
 #include <functional>

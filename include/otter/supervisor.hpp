@@ -2,6 +2,8 @@
 // otter::supervisor — OTP's supervisor: starts children, watches them, and
 // restarts them by a strategy, within a restart intensity.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <concepts>
 #include <cstddef>

@@ -1,6 +1,8 @@
 #pragma once
 // otter::task<T> — a coroutine awaited from inside a process.
 
+#include <otter/detail/config.hpp>
+
 #include <coroutine>
 #include <cstddef>
 #include <exception>

@@ -1,6 +1,8 @@
 #pragma once
 // Timers: send_after / cancel_timer, and sleep.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <coroutine>
 #include <cstdint>

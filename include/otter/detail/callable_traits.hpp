@@ -2,6 +2,8 @@
 // The argument and result types of a non-generic callable (function, function
 // pointer or lambda), used to route messages to handlers by type.
 
+#include <otter/detail/config.hpp>
+
 #include <cstddef>
 #include <tuple>
 #include <type_traits>

@@ -3,6 +3,8 @@
 // from sender to receiver. Local sends link it into the receiver's mailbox;
 // cross-core sends pass the pointer through the target scheduler's inbox.
 
+#include <otter/detail/config.hpp>
+
 #include <cstdint>
 #include <new>
 #include <type_traits>

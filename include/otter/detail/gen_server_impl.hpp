@@ -2,6 +2,8 @@
 // The machinery behind otter::gen_server: request envelopes that carry, from
 // the caller's side, the code that dispatches them to the server's handlers.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <concepts>
 #include <optional>

@@ -2,6 +2,8 @@
 // The part of an I/O awaiter that every operation shares: waiting for one
 // request submitted to the process's ring, with an optional timeout.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <coroutine>
 

@@ -2,6 +2,8 @@
 // The process control block. It is the base of a process coroutine's promise,
 // so a process is one allocation: frame, control block and mailbox head together.
 
+#include <otter/detail/config.hpp>
+
 #include <coroutine>
 #include <cstdint>
 

@@ -1,6 +1,8 @@
 #pragma once
 // Size-classed memory pools for process frames and message envelopes.
 
+#include <otter/detail/config.hpp>
+
 #include <cstddef>
 #include <cstdint>
 

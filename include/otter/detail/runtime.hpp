@@ -1,6 +1,8 @@
 #pragma once
 // The runtime entry points that otter's public templates call.
 
+#include <otter/detail/config.hpp>
+
 #include <otter/detail/envelope.hpp>
 #include <otter/detail/pcb.hpp>
 #include <otter/pid.hpp>

@@ -1,6 +1,8 @@
 #pragma once
 // An intrusive timer, embedded in the awaiter or record that waits for it.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <cstdint>
 

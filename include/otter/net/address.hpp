@@ -1,6 +1,8 @@
 #pragma once
 // otter::net::address — an IPv4 or IPv6 address and port.
 
+#include <otter/detail/config.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -4,6 +4,8 @@
 // bounded (header size and count), so a malformed or hostile client gets a
 // clear status instead of unbounded work.
 
+#include <otter/detail/config.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string>

@@ -19,6 +19,8 @@
 // within `drain`; after that it is killed. A crashed connection is just gone
 // (it is temporary); a crashed acceptor is restarted and listens again on the
 // same port.
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>

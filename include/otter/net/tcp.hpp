@@ -1,6 +1,8 @@
 #pragma once
 // TCP for processes: listeners, sockets, and Erlang's active mode.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <coroutine>
 #include <cstddef>

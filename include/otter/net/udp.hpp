@@ -1,6 +1,8 @@
 #pragma once
 // UDP for processes.
 
+#include <otter/detail/config.hpp>
+
 #include <chrono>
 #include <string>
 #include <string_view>
