@@ -214,16 +214,19 @@ void scheduler::exit_process(pcb& p, bool quietly) {
     name = node_.names.name_of(id);
     node_.names.remove_pid(id);
   }
-  if (!quietly && ext != nullptr && ext->crashed && node_.options.on_crash) {
-    try {
-      node_.options.on_crash(crash_report{id, std::move(name), reason});
-    } catch (...) {
-      // A failing crash reporter must not take the scheduler down.
-    }
-  }
+  if (!quietly && ext != nullptr && ext->crashed && node_.logger) report_crash(id, std::move(name), reason, *ext);
   if (ext != nullptr && !quietly) propagate_exit(*this, id, reason, *ext);
   if ((flags & pcb_flag::root) != 0) node_.on_root_exit(reason);
   delete ext; // after the frame: it may own what the frame referred to
+}
+
+void scheduler::report_crash(pid id, std::string name, const exit_reason& reason, const process_ext&) noexcept {
+  try {
+    crash_report r{id, std::move(name), reason, {}, {}, {}};
+    node_.logger->post(std::move(r));
+  } catch (...) {
+    // No memory for the report: the crash goes unreported, the scheduler goes on.
+  }
 }
 
 // ---------------------------------------------------------------- processes

@@ -402,7 +402,7 @@ public:
 
 TEST_CASE("supervisor - a child that fails to start makes the supervisor's start fail", "[supervisor]") {
   otter::node_options o = deterministic();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   run(o, []() -> otter::process {
     const otter::pid me = otter::self();
     std::vector<otter::child_spec> specs{otter::child_spec::worker("ok", trapping_worker, me, std::string("ok"), false),
@@ -516,7 +516,7 @@ TEST_CASE("supervisor - exits with its parent's reason, stopping its children", 
 TEST_CASE("supervisor - random kills across a tree on both cores: every permanent child runs again",
           "[supervisor][stress][cross-core]") {
   otter::node_options o = two_cores();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   run(o, []() -> otter::process {
     otter::trap_exit(true);
     const otter::pid me = otter::self();

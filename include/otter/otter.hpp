@@ -5,6 +5,7 @@
 #include <otter/exit_reason.hpp>
 #include <otter/gen_server.hpp>
 #include <otter/link.hpp>
+#include <otter/logger.hpp>
 #include <otter/message.hpp>
 #include <otter/monitor.hpp>
 #include <otter/node.hpp>
