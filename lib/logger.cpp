@@ -377,5 +377,9 @@ logger* current_logger() noexcept {
   return s != nullptr ? s->node().logger.get() : nullptr;
 }
 
+void post_report(supervisor_report&& report) noexcept {
+  if (logger* l = current_logger()) l->post(std::move(report));
+}
+
 } // namespace detail
 } // namespace otter

@@ -36,4 +36,7 @@ private:
 /// (or the caller is not on a node's thread). Check it before building a record.
 logger* current_logger() noexcept;
 
+/// Queues a supervisor's report on the calling scheduler's node, if it logs reports.
+void post_report(supervisor_report&& report) noexcept;
+
 } // namespace otter::detail

@@ -220,9 +220,14 @@ void scheduler::exit_process(pcb& p, bool quietly) {
   delete ext; // after the frame: it may own what the frame referred to
 }
 
-void scheduler::report_crash(pid id, std::string name, const exit_reason& reason, const process_ext&) noexcept {
+void scheduler::report_crash(pid id, std::string name, const exit_reason& reason, const process_ext& ext) noexcept {
   try {
     crash_report r{id, std::move(name), reason, {}, {}, {}};
+    if (ext.child_of) { // started by a supervisor: say which child it was
+      r.supervisor = ext.child_of->supervisor;
+      r.supervisor_name = node_.names.name_of(r.supervisor);
+      r.child_id = ext.child_of->id;
+    }
     node_.logger->post(std::move(r));
   } catch (...) {
     // No memory for the report: the crash goes unreported, the scheduler goes on.
