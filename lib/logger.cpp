@@ -41,17 +41,30 @@ std::string one_line(std::string s) {
   return out;
 }
 
-std::string named(pid p, const std::string& name) {
-  std::string s = to_string(p);
-  if (!name.empty()) s += " (" + name + ")";
-  return s;
+// Lines are built by appending: g++ 12 warns falsely (-Wrestrict) about
+// `"literal" + std::string` once it is inlined.
+void append_named(std::string& line, pid p, const std::string& name) {
+  line += to_string(p);
+  if (!name.empty()) {
+    line += " (";
+    line += name;
+    line += ')';
+  }
 }
 
 } // namespace
 
 std::string crash_report::to_string() const {
-  std::string line = "otter: process " + named(process, registered_name) + " crashed: " + reason.to_string();
-  if (supervisor) line += "; child " + child_id + " of supervisor " + named(supervisor, supervisor_name);
+  std::string line = "otter: process ";
+  append_named(line, process, registered_name);
+  line += " crashed: ";
+  line += reason.to_string();
+  if (supervisor) {
+    line += "; child ";
+    line += child_id;
+    line += " of supervisor ";
+    append_named(line, supervisor, supervisor_name);
+  }
   return one_line(std::move(line));
 }
 
@@ -68,17 +81,27 @@ std::string_view to_string(supervisor_report::context what) noexcept {
 }
 
 std::string supervisor_report::to_string() const {
-  std::string line = "otter: supervisor " + named(supervisor, supervisor_name) + " ";
+  std::string line = "otter: supervisor ";
+  append_named(line, supervisor, supervisor_name);
+  line += ' ';
   line += otter::to_string(what);
-  line += ": child " + child_id;
-  if (child) line += " " + otter::to_string(child);
-  line += ", reason " + reason.to_string();
+  line += ": child ";
+  line += child_id;
+  if (child) {
+    line += ' ';
+    line += otter::to_string(child);
+  }
+  line += ", reason ";
+  line += reason.to_string();
   return one_line(std::move(line));
 }
 
 std::string dropped_reports::to_string() const {
-  return "otter: " + std::to_string(count) + (count == 1 ? " log report" : " log reports") +
-         " dropped (the log sink was too slow)";
+  std::string line = "otter: ";
+  line += std::to_string(count);
+  line += count == 1 ? " log report" : " log reports";
+  line += " dropped (the log sink was too slow)";
+  return line;
 }
 
 std::string to_string(const log_record& record) {
@@ -374,7 +397,7 @@ void logger::post(log_record&& record) noexcept {
 
 logger* current_logger() noexcept {
   scheduler* s = tl_scheduler;
-  return s != nullptr ? s->node().logger.get() : nullptr;
+  return s != nullptr ? s->node().log.get() : nullptr;
 }
 
 void post_report(supervisor_report&& report) noexcept {

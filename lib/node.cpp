@@ -114,7 +114,7 @@ node::node(node_options options) {
   const bool signals = options.stop_on_signals;
   state_ = std::make_unique<detail::node_state>(std::move(options));
   detail::node_state& st = *state_;
-  if (st.options.log.reports) st.logger = std::make_unique<detail::logger>(st.options.log);
+  if (st.options.log.reports) st.log = std::make_unique<detail::logger>(st.options.log);
   for (unsigned i = 0; i < n; ++i) st.schedulers.push_back(std::make_unique<detail::scheduler>(st, i));
 
   if (signals) {
@@ -169,7 +169,7 @@ node::~node() {
   st.stopping.store(true);
   for (auto& s : st.schedulers) s->interrupt();
   for (auto& t : st.threads) t.join();
-  st.logger.reset(); // writes what is queued, within log.flush_timeout
+  st.log.reset(); // writes what is queued, within log.flush_timeout
   if (st.signal_fd >= 0) {
     ::close(st.signal_fd);
     ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);

@@ -46,7 +46,7 @@ struct node_state {
 
   // Crash and supervisor reports (null when options.log.reports is off). The
   // node's destructor flushes it after the schedulers have stopped.
-  std::unique_ptr<logger> logger;
+  std::unique_ptr<logger> log;
 
   unsigned size() const noexcept { return static_cast<unsigned>(schedulers.size()); }
 

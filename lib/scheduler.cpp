@@ -214,7 +214,7 @@ void scheduler::exit_process(pcb& p, bool quietly) {
     name = node_.names.name_of(id);
     node_.names.remove_pid(id);
   }
-  if (!quietly && ext != nullptr && ext->crashed && node_.logger) report_crash(id, std::move(name), reason, *ext);
+  if (!quietly && ext != nullptr && ext->crashed && node_.log) report_crash(id, std::move(name), reason, *ext);
   if (ext != nullptr && !quietly) propagate_exit(*this, id, reason, *ext);
   if ((flags & pcb_flag::root) != 0) node_.on_root_exit(reason);
   delete ext; // after the frame: it may own what the frame referred to
@@ -228,7 +228,7 @@ void scheduler::report_crash(pid id, std::string name, const exit_reason& reason
       r.supervisor_name = node_.names.name_of(r.supervisor);
       r.child_id = ext.child_of->id;
     }
-    node_.logger->post(std::move(r));
+    node_.log->post(std::move(r));
   } catch (...) {
     // No memory for the report: the crash goes unreported, the scheduler goes on.
   }
