@@ -392,7 +392,7 @@ int main(int argc, char** argv) {
 
   otter::node_options options;
   options.schedulers = 2;     // both cores, as for every system in WORKLOADS.md
-  options.on_crash = nullptr; // crash logging off, as for every system
+  options.log.reports = false; // crash logging off, as for every system
   otter::node node(options);
   result r;
   int rc = 0;

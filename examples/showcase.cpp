@@ -20,6 +20,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include <otter/net/server.hpp>
@@ -252,7 +253,9 @@ int main(int argc, char** argv) {
     }
   }
   otter::node_options options;
-  options.on_crash = [](const otter::crash_report&) { crash_reports.fetch_add(1); };
+  options.log.sink = [](const otter::log_record& r) { // on the node's logger thread
+    if (std::holds_alternative<otter::crash_report>(r)) crash_reports.fetch_add(1);
+  };
   otter::node node(options);
   return node.run(main_process, seconds, clients);
 }

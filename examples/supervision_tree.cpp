@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <variant>
 
 using namespace std::chrono_literals;
 namespace sup = otter::supervisor;
@@ -94,9 +95,16 @@ otter::process main_process() {
 
 int main() {
   otter::node_options options;
-  // Crash reports go to stderr by default; here they are part of the story.
-  options.on_crash = [](const otter::crash_report& r) {
-    std::printf("  ! %s crashed: %s\n", otter::to_string(r.process).c_str(), r.reason.to_string().c_str());
+  // Crash and supervisor reports go to stderr by default, written by the
+  // node's logger thread; here they are part of the story.
+  options.log.sink = [](const otter::log_record& r) {
+    if (auto* c = std::get_if<otter::crash_report>(&r)) {
+      std::printf("  ! %s (child %s) crashed: %s\n", otter::to_string(c->process).c_str(), c->child_id.c_str(),
+                  c->reason.to_string().c_str());
+    } else if (auto* s = std::get_if<otter::supervisor_report>(&r)) {
+      if (s->what == otter::supervisor_report::context::shutdown)
+        std::printf("  ! a supervisor gives up after %s exited: %s\n", s->child_id.c_str(), s->reason.to_string().c_str());
+    }
   };
   otter::node node(options);
   return node.run(main_process);

@@ -103,13 +103,6 @@ sigset_t stop_signal_set() {
 
 } // namespace
 
-void node_options::print_crash_report(const crash_report& report) {
-  std::string line = "otter: process " + to_string(report.process);
-  if (!report.registered_name.empty()) line += " (" + report.registered_name + ")";
-  line += " crashed: " + report.reason.to_string() + "\n";
-  std::fputs(line.c_str(), stderr);
-}
-
 node::node(node_options options) {
   const std::vector<int> cpus = allowed_cpus();
   unsigned n = options.schedulers != 0 ? options.schedulers : static_cast<unsigned>(cpus.size());
@@ -121,6 +114,7 @@ node::node(node_options options) {
   const bool signals = options.stop_on_signals;
   state_ = std::make_unique<detail::node_state>(std::move(options));
   detail::node_state& st = *state_;
+  if (st.options.log.reports) st.log = std::make_unique<detail::logger>(st.options.log);
   for (unsigned i = 0; i < n; ++i) st.schedulers.push_back(std::make_unique<detail::scheduler>(st, i));
 
   if (signals) {
@@ -178,6 +172,7 @@ node::~node() {
   st.stopping.store(true);
   for (auto& s : st.schedulers) s->interrupt();
   for (auto& t : st.threads) t.join();
+  st.log.reset(); // writes what is queued, within log.flush_timeout
   if (st.signal_fd >= 0) {
     ::close(st.signal_fd);
     ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);

@@ -13,6 +13,7 @@
 #include <otter/node.hpp>
 
 #include "blocking_pool.hpp"
+#include "logger.hpp"
 #include "name_table.hpp"
 #include "uring/ring.hpp"
 #include "scheduler.hpp"
@@ -48,6 +49,10 @@ struct node_state {
     node_state* node = nullptr;
     unsigned char info[128]; // a signalfd_siginfo
   } signal_read;
+
+  // Crash and supervisor reports (null when options.log.reports is off). The
+  // node's destructor flushes it after the schedulers have stopped.
+  std::unique_ptr<logger> log;
 
   unsigned size() const noexcept { return static_cast<unsigned>(schedulers.size()); }
 

@@ -3,6 +3,8 @@
 // first use so that a process blocked in receive stays small.
 
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include <otter/detail/pcb.hpp>
@@ -15,6 +17,12 @@ namespace otter::detail {
 struct monitor_entry {
   ref tag;
   pid other; // the monitored process, or the monitoring one
+};
+
+/// A supervisor's child, as its crash report names it.
+struct child_identity {
+  pid supervisor;
+  std::string id;
 };
 
 struct process_ext {
@@ -35,6 +43,12 @@ struct process_ext {
   ref awaited_reply;
   /// The process's live mailbox marks, newest first (see mailbox_mark.cpp).
   mailbox_mark* marks = nullptr;
+
+  /// Set on a supervisor while it starts a child: a process it spawns linked
+  /// meanwhile is that child, and gets a share of this in `child_of`.
+  std::shared_ptr<const child_identity> starting_child;
+  /// On a supervisor's child: which supervisor, and its id there.
+  std::shared_ptr<const child_identity> child_of;
 
   ~process_ext() {
     if (owned != nullptr) owned_delete(owned);

@@ -214,16 +214,24 @@ void scheduler::exit_process(pcb& p, bool quietly) {
     name = node_.names.name_of(id);
     node_.names.remove_pid(id);
   }
-  if (!quietly && ext != nullptr && ext->crashed && node_.options.on_crash) {
-    try {
-      node_.options.on_crash(crash_report{id, std::move(name), reason});
-    } catch (...) {
-      // A failing crash reporter must not take the scheduler down.
-    }
-  }
+  if (!quietly && ext != nullptr && ext->crashed && node_.log) report_crash(id, std::move(name), reason, *ext);
   if (ext != nullptr && !quietly) propagate_exit(*this, id, reason, *ext);
   if ((flags & pcb_flag::root) != 0) node_.on_root_exit(reason);
   delete ext; // after the frame: it may own what the frame referred to
+}
+
+void scheduler::report_crash(pid id, std::string name, const exit_reason& reason, const process_ext& ext) noexcept {
+  try {
+    crash_report r{id, std::move(name), reason, {}, {}, {}};
+    if (ext.child_of) { // started by a supervisor: say which child it was
+      r.supervisor = ext.child_of->supervisor;
+      r.supervisor_name = node_.names.name_of(r.supervisor);
+      r.child_id = ext.child_of->id;
+    }
+    node_.log->post(std::move(r));
+  } catch (...) {
+    // No memory for the report: the crash goes unreported, the scheduler goes on.
+  }
 }
 
 // ---------------------------------------------------------------- processes

@@ -8,11 +8,13 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <otter/detail/envelope.hpp>
 #include <otter/detail/pcb.hpp>
 #include <otter/detail/timer_node.hpp>
+#include <otter/exit_reason.hpp>
 #include <otter/pid.hpp>
 #include <otter/ref.hpp>
 #include <otter/timer.hpp>
@@ -26,6 +28,7 @@
 namespace otter::detail {
 
 struct node_state;
+struct process_ext;
 struct send_timer;
 
 /// Runs on its own thread. Everything here is for that thread only unless
@@ -138,6 +141,7 @@ private:
   void run_ready();
   void resume(pcb& p);
   void exit_process(pcb& p, bool quietly);
+  void report_crash(pid id, std::string name, const exit_reason& reason, const process_ext& ext) noexcept;
   void fire_timers() noexcept;
   void idle();
   void flush(unsigned target) noexcept;

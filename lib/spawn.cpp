@@ -36,7 +36,12 @@ started_process start_process(prepared_process&& prepared, spawn_options options
     // The link and the monitor exist on both sides before the child can run.
     if (options.link) {
       ext_of(p).links.push_back(parent->self);
-      ext_of(*parent).links.push_back(out.id);
+      process_ext& parent_ext = ext_of(*parent);
+      parent_ext.links.push_back(out.id);
+      // A supervisor starting a child: this is the child. Written before the
+      // child is installed or adopted, so its own core sees it too.
+      if (parent_ext.starting_child) [[unlikely]]
+        ext_of(p).child_of = parent_ext.starting_child;
     }
     if (options.monitor) {
       out.monitor = here.next_ref();

@@ -6,10 +6,14 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <otter/logger.hpp>
 #include <otter/monitor.hpp>
 #include <otter/receive.hpp>
 #include <otter/registry.hpp>
 #include <otter/timer.hpp>
+
+#include "logger.hpp"
+#include "process_ext.hpp"
 
 namespace otter {
 namespace detail::sup {
@@ -60,6 +64,52 @@ bool restarts_after(restart_type type, const exit_reason& reason) {
     return !(reason.is_normal() || reason.get_kind() == exit_reason::kind::shutdown);
   }
   return false;
+}
+
+// While the supervisor starts child `id`, what it spawns linked is that child:
+// spawn copies this identity into the new process (lib/spawn.cpp), so that
+// the child's crash reports name it, whichever core it runs on.
+class starting_child_mark {
+public:
+  explicit starting_child_mark(const std::string& id) {
+    pcb& me = current_process("otter::supervisor");
+    ext_ = &ext_of(me);
+    ext_->starting_child = std::make_shared<const child_identity>(child_identity{me.self, id});
+  }
+  // Also when the supervisor is killed meanwhile: its extension outlives its frame.
+  ~starting_child_mark() { ext_->starting_child.reset(); }
+  starting_child_mark(const starting_child_mark&) = delete;
+  starting_child_mark& operator=(const starting_child_mark&) = delete;
+
+private:
+  process_ext* ext_;
+};
+
+// Runs a spec's start function as the supervisor's child `spec.id()`.
+task<result<pid>> start_as_child(const child_spec& spec, child_args& args) {
+  const starting_child_mark mark(spec.id());
+  co_return co_await spec.start()(args);
+}
+
+// A supervisor report from the calling supervisor (registered as `name`, if
+// not empty), if the node logs reports.
+void report(const std::string& name, supervisor_report::context what, const std::string& id, pid child,
+            const exit_reason& reason) {
+  if (current_logger() == nullptr) return;
+  supervisor_report r;
+  r.supervisor = self();
+  r.supervisor_name = name;
+  r.what = what;
+  r.child_id = id;
+  r.child = child;
+  r.reason = reason;
+  post_report(std::move(r));
+}
+
+// As OTP: a child's exit is reported if it was abnormal, or if the child was
+// permanent (it was not supposed to exit at all).
+bool reported(restart_type type, const exit_reason& reason) {
+  return type == restart_type::permanent || !(reason.is_normal() || reason.get_kind() == exit_reason::kind::shutdown);
 }
 
 // Stops one child the way its spec says, and waits until it is gone.
@@ -142,9 +192,10 @@ task<> stop_together(std::vector<pid> all, shutdown_spec how) {
 /// The supervisor process: a gen_server that traps exits.
 class server {
 public:
-  task<> init(supervisor_flags flags, std::vector<child_spec> specs) {
+  task<> init(supervisor_flags flags, std::vector<child_spec> specs, std::string name) {
     trap_exit(true);
     flags_ = flags;
+    name_ = std::move(name); // for reports: the server registers it only once init is done
     if (flags.strategy == restart_strategy::simple_one_for_one) {
       if (specs.size() != 1)
         otter::exit(exit_reason::custom("bad_start_spec: simple_one_for_one needs exactly one child spec"));
@@ -159,6 +210,7 @@ public:
     for (child& c : children_) {
       result<pid> r = co_await start(c);
       if (!r) {
+        report(name_, supervisor_report::context::start_error, c.spec.id(), {}, r.error());
         co_await stop_all();
         otter::exit(exit_reason::shutdown("failed_to_start_child " + c.spec.id() + ": " + r.error().to_string()));
       }
@@ -181,7 +233,7 @@ public:
   task<result<pid>> handle_call(start_dynamic_req req) {
     if (!template_) co_return result<pid>(exit_reason::custom("badarg: not a simple_one_for_one supervisor"));
     auto args = std::make_shared<child_args>(std::move(req.args));
-    result<pid> r = co_await template_->start()(*args);
+    result<pid> r = co_await start_as_child(*template_, *args);
     if (r && r.value()) dynamic_.emplace(r.value(), dynamic_child{++started_, std::move(args)});
     co_return r;
   }
@@ -274,7 +326,7 @@ private:
   task<result<pid>> start(child& c) {
     child_args none;
     const std::string id = c.spec.id(); // `c` may move if children_ changes while we wait
-    result<pid> r = co_await c.spec.start()(none);
+    result<pid> r = co_await start_as_child(c.spec, none);
     if (child* now = find(id); now != nullptr && r) now->pid = r.value();
     co_return r;
   }
@@ -293,11 +345,16 @@ private:
       if (it == dynamic_.end()) co_return; // not one of ours
       std::shared_ptr<child_args> args = it->second.args;
       dynamic_.erase(it);
+      if (reported(template_->restart(), reason))
+        report(name_, supervisor_report::context::child_terminated, template_->id(), from, reason);
       if (!restarts_after(template_->restart(), reason)) co_return;
       for (;;) {
-        if (!allow_restart()) co_return give_up();
-        result<pid> r = co_await template_->start()(*args);
-        if (!r) continue; // a failed restart counts as another restart
+        if (!allow_restart()) co_return give_up(template_->id(), from);
+        result<pid> r = co_await start_as_child(*template_, *args);
+        if (!r) { // a failed restart counts as another restart
+          report(name_, supervisor_report::context::start_error, template_->id(), {}, r.error());
+          continue;
+        }
         if (r.value()) dynamic_.emplace(r.value(), dynamic_child{++started_, args});
         co_return;
       }
@@ -306,12 +363,14 @@ private:
     if (it == children_.end()) co_return; // not one of ours (or already being stopped)
     it->pid = {};
     const std::string id = it->spec.id();
+    if (reported(it->spec.restart(), reason))
+      report(name_, supervisor_report::context::child_terminated, id, from, reason);
     if (!restarts_after(it->spec.restart(), reason)) {
       if (it->spec.restart() == restart_type::temporary) erase(id);
       co_return;
     }
     for (;;) {
-      if (!allow_restart()) co_return give_up();
+      if (!allow_restart()) co_return give_up(id, from);
       if (co_await restart_from(id)) co_return;
     }
   }
@@ -346,6 +405,7 @@ private:
       if (c == nullptr) continue;
       result<pid> r = co_await start(*c);
       if (!r) {
+        report(name_, supervisor_report::context::start_error, g, {}, r.error());
         for (auto it = group.rbegin(); it != group.rend(); ++it)
           if (child* s = find(*it); s != nullptr && s->pid) co_await stop_child(std::exchange(s->pid, pid{}), s->spec.shutdown());
         co_return false;
@@ -354,8 +414,12 @@ private:
     co_return true;
   }
 
-  // Too many restarts: stop everything and exit with `shutdown`.
-  void give_up() { gen_server::stop_self(exit_reason::shutdown()); }
+  // Too many restarts (the last after child `id`, `last` exited): stop
+  // everything and exit with `shutdown`.
+  void give_up(const std::string& id, pid last) {
+    report(name_, supervisor_report::context::shutdown, id, last, exit_reason::custom("reached_max_restart_intensity"));
+    gen_server::stop_self(exit_reason::shutdown());
+  }
 
   task<> stop_all() {
     if (template_) {
@@ -370,6 +434,7 @@ private:
   }
 
   supervisor_flags flags_;
+  std::string name_;
   std::vector<child> children_;
   std::optional<child_spec> template_;
   struct dynamic_child {
@@ -392,8 +457,8 @@ using detail::sup::as_server;
 task<result<pid>> start_link(supervisor_flags flags, std::vector<child_spec> children, std::string name,
                              spawn_options where) {
   gen_server::start_options options;
-  options.named(std::move(name)).placed(where);
-  auto r = co_await gen_server::start_link<detail::sup::server>(options, flags, std::move(children));
+  options.named(name).placed(where);
+  auto r = co_await gen_server::start_link<detail::sup::server>(options, flags, std::move(children), std::move(name));
   if (!r) co_return result<pid>(r.error());
   co_return result<pid>(r->pid());
 }

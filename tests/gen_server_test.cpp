@@ -122,7 +122,7 @@ TEST_CASE("gen_server - a server without init is built by its constructor", "[ge
 
 TEST_CASE("gen_server - start_link fails with init's reason and the caller survives the link", "[gen_server]") {
   otter::node_options o = deterministic();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   run(o, []() -> otter::process {
     auto started = co_await gs::start_link<failing_init>();
     REQUIRE_FALSE(started);
@@ -203,9 +203,9 @@ TEST_CASE("call - times out when the reply is late, and the late reply never arr
 
 TEST_CASE("call - fails with the server's exit reason when it dies during the call", "[gen_server][cross-core]") {
   otter::node_options one = deterministic();
-  one.on_crash = nullptr;
+  one.log.reports = false;
   otter::node_options two = two_cores();
-  two.on_crash = nullptr;
+  two.log.reports = false;
   auto body = [](otter::spawn_options where) -> otter::process {
     gs::start_options o;
     o.spawn = where;

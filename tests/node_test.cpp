@@ -92,7 +92,7 @@ TEST_CASE("node.run - returns 0 when the first process exits normally", "[node]"
 
 TEST_CASE("node.run - returns 1 when an exception escapes the first process", "[node]") {
   otter::node_options o = deterministic();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   otter::node node(o);
   const int rc8 = node.run([]() -> otter::process {
     throw std::runtime_error("boom");

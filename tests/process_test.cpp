@@ -3,8 +3,10 @@
 #include <coroutine>
 #include <mutex>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include <otter/logger.hpp>
 #include <otter/node.hpp>
 #include <otter/receive.hpp>
 #include <otter/registry.hpp>
@@ -33,7 +35,7 @@ TEST_CASE("process - exits normal when its body returns", "[process]") {
 TEST_CASE("process - an escaping exception becomes an error reason with its type and message",
           "[process]") {
   otter::node_options o = deterministic();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   otter::node node(o);
   node.run([]() -> otter::process {
     throw custom_error("disk on fire");
@@ -48,35 +50,42 @@ TEST_CASE("process - an escaping exception becomes an error reason with its type
 
 TEST_CASE("process - a crash is reported with the pid, the registered name and the reason",
           "[process]") {
-  std::vector<otter::crash_report> reports;
-  otter::node_options o = deterministic();
-  o.on_crash = [&](const otter::crash_report& r) { reports.push_back(r); };
-  otter::node node(o);
+  std::vector<otter::crash_report> reports; // filled on the logger thread
   otter::pid crashed;
-  node.run([](otter::pid* out) -> otter::process {
-    otter::pid child = otter::spawn([]() -> otter::process {
-      otter::register_name("worker", otter::self());
-      throw std::logic_error("bad state");
-      co_return;
-    });
-    *out = child;
-    co_await otter::yield();
-  }, &crashed);
+  {
+    otter::node_options o = deterministic();
+    o.log.sink = [&](const otter::log_record& r) {
+      if (auto* c = std::get_if<otter::crash_report>(&r)) reports.push_back(*c);
+    };
+    otter::node node(o);
+    node.run([](otter::pid* out) -> otter::process {
+      otter::pid child = otter::spawn([]() -> otter::process {
+        otter::register_name("worker", otter::self());
+        throw std::logic_error("bad state");
+        co_return;
+      });
+      *out = child;
+      co_await otter::yield();
+    }, &crashed);
+  } // the node's destructor has written every report
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].process == crashed);
   CHECK(reports[0].registered_name == "worker");
   CHECK(reports[0].reason == otter::exit_reason::error("std::logic_error", "bad state"));
+  CHECK(!reports[0].supervisor);
 }
 
 TEST_CASE("process - a normal exit is not reported as a crash", "[process]") {
   int reports = 0;
-  otter::node_options o = deterministic();
-  o.on_crash = [&](const otter::crash_report&) { ++reports; };
-  otter::node node(o);
-  node.run([]() -> otter::process {
-    otter::spawn([]() -> otter::process { co_return; });
-    co_await otter::yield();
-  });
+  {
+    otter::node_options o = deterministic();
+    o.log.sink = [&](const otter::log_record&) { ++reports; };
+    otter::node node(o);
+    node.run([]() -> otter::process {
+      otter::spawn([]() -> otter::process { co_return; });
+      co_await otter::yield();
+    });
+  }
   CHECK(reports == 0);
 }
 
@@ -124,7 +133,7 @@ TEST_CASE("receive budget - a process that keeps finding messages lets another p
 
 TEST_CASE("process - suspending on a foreign awaitable ends the process with an error", "[process]") {
   otter::node_options o = deterministic();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   otter::node node(o);
   const int rc2 = node.run([]() -> otter::process { co_await std::suspend_always{}; });
   CHECK(rc2 == 1);

@@ -8,6 +8,7 @@
 
 #include <otter/gen_server.hpp>
 #include <otter/link.hpp>
+#include <otter/logger.hpp>
 #include <otter/monitor.hpp>
 #include <otter/node.hpp>
 #include <otter/receive.hpp>
@@ -15,6 +16,7 @@
 #include <otter/timer.hpp>
 
 #include "support/await.hpp"
+#include "support/log_capture.hpp"
 #include "support/otter_test.hpp"
 
 using namespace otter_test;
@@ -402,7 +404,7 @@ public:
 
 TEST_CASE("supervisor - a child that fails to start makes the supervisor's start fail", "[supervisor]") {
   otter::node_options o = deterministic();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   run(o, []() -> otter::process {
     const otter::pid me = otter::self();
     std::vector<otter::child_spec> specs{otter::child_spec::worker("ok", trapping_worker, me, std::string("ok"), false),
@@ -516,7 +518,7 @@ TEST_CASE("supervisor - exits with its parent's reason, stopping its children", 
 TEST_CASE("supervisor - random kills across a tree on both cores: every permanent child runs again",
           "[supervisor][stress][cross-core]") {
   otter::node_options o = two_cores();
-  o.on_crash = nullptr;
+  o.log.reports = false;
   run(o, []() -> otter::process {
     otter::trap_exit(true);
     const otter::pid me = otter::self();
@@ -567,4 +569,220 @@ TEST_CASE("supervisor - random kills across a tree on both cores: every permanen
     REQUIRE(e);
     CHECK(e->reason == otter::exit_reason::shutdown());
   });
+}
+
+// ---------------------------------------------------------------- reports
+
+namespace {
+
+// A worker that throws when told to crash: a crash, with a crash report.
+otter::process thrower(otter::pid observer, std::string name) {
+  otter::send(observer, started{name, otter::self()});
+  co_await otter::receive<order>();
+  throw std::runtime_error(name + " broke");
+}
+
+// A gen_server child whose init spawns (linked) a helper of its own.
+class with_helper {
+public:
+  void init(otter::pid observer) {
+    otter::trap_exit(true); // the helper's crash must not take the server along
+    otter::spawn_link(thrower, observer, std::string("helper"));
+  }
+};
+
+// The crash report of a supervisor's child, on a node with these options,
+// for a child placed as `where` says.
+void crash_report_names_the_child(otter::node_options o, otter::spawn_options where) {
+  log_capture log;
+  o.log.sink = log.sink();
+  struct seen {
+    otter::pid top, inner, db, leaf;
+  } ids;
+  run(o, [](otter::spawn_options at, seen* out) -> otter::process {
+    const otter::pid me = otter::self();
+    std::vector<otter::child_spec> inner{otter::child_spec::worker("leaf", at, thrower, me, std::string("leaf"))};
+    std::vector<otter::child_spec> specs{otter::child_spec::worker("db", at, thrower, me, std::string("db")),
+                                         sup::spec("inner", flags(otter::restart_strategy::one_for_one), std::move(inner))};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::one_for_one), std::move(specs), "top");
+    REQUIRE(s);
+    out->top = s.value();
+    out->db = (co_await next_start("db")).pid;
+    out->leaf = (co_await next_start("leaf")).pid;
+    out->inner = (co_await sup::which_children(s.value()))[1].pid;
+    otter::send(out->db, order::crash);
+    co_await next_start("db"); // restarted: the crash was seen
+    otter::send(out->leaf, order::crash);
+    co_await next_start("leaf");
+  }, where, &ids);
+  const auto crashes = log.of<otter::crash_report>();
+  REQUIRE(crashes.size() == 2);
+  CHECK(crashes[0].process == ids.db);
+  CHECK(crashes[0].child_id == "db");
+  CHECK(crashes[0].supervisor == ids.top);
+  CHECK(crashes[0].supervisor_name == "top");
+  CHECK(crashes[0].to_string().find("; child db of supervisor " + otter::to_string(ids.top) + " (top)") !=
+        std::string::npos);
+  CHECK(crashes[1].process == ids.leaf);
+  CHECK(crashes[1].child_id == "leaf");
+  CHECK(crashes[1].supervisor == ids.inner);
+  CHECK(crashes[1].supervisor_name.empty());
+}
+
+} // namespace
+
+TEST_CASE("supervisor report - a child's abnormal exit is reported as child_terminated, naming supervisor and child",
+          "[supervisor][report]") {
+  log_capture log;
+  otter::node_options o = deterministic();
+  o.log.sink = log.sink();
+  otter::pid top, first;
+  run(o, [](otter::pid* sup_out, otter::pid* child_out) -> otter::process {
+    std::vector<otter::child_spec> specs{otter::child_spec::worker("db", worker, otter::self(), std::string("db"))};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::one_for_one), std::move(specs), "top");
+    REQUIRE(s);
+    *sup_out = s.value();
+    *child_out = (co_await next_start("db")).pid;
+    otter::send(*child_out, order::crash);
+    co_await next_start("db");
+  }, &top, &first);
+  const auto reports = log.of<otter::supervisor_report>();
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].what == otter::supervisor_report::context::child_terminated);
+  CHECK(reports[0].supervisor == top);
+  CHECK(reports[0].supervisor_name == "top");
+  CHECK(reports[0].child_id == "db");
+  CHECK(reports[0].child == first);
+  CHECK(reports[0].reason == otter::exit_reason::custom("crash"));
+  CHECK(reports[0].to_string() == "otter: supervisor " + otter::to_string(top) + " (top) child_terminated: child db " +
+                                      otter::to_string(first) + ", reason crash");
+}
+
+TEST_CASE("supervisor report - a normal exit is reported only for a permanent child", "[supervisor][report]") {
+  log_capture log;
+  otter::node_options o = deterministic();
+  o.log.sink = log.sink();
+  run(o, []() -> otter::process {
+    const otter::pid me = otter::self();
+    std::vector<otter::child_spec> specs{
+        otter::child_spec::worker("t", worker, me, std::string("t")).restart(otter::restart_type::transient),
+        otter::child_spec::worker("tmp", worker, me, std::string("tmp")).restart(otter::restart_type::temporary),
+        otter::child_spec::worker("p", worker, me, std::string("p"))};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::one_for_one), std::move(specs));
+    REQUIRE(s);
+    const otter::pid t = (co_await next_start("t")).pid;
+    const otter::pid tmp = (co_await next_start("tmp")).pid;
+    const otter::pid p = (co_await next_start("p")).pid;
+    otter::send(t, order::quit);
+    otter::send(tmp, order::shut);
+    otter::send(p, order::quit);
+    co_await next_start("p"); // the supervisor has seen all three exits
+  });
+  const auto reports = log.of<otter::supervisor_report>();
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].child_id == "p");
+  CHECK(reports[0].reason == otter::exit_reason::normal());
+}
+
+TEST_CASE("supervisor report - a child that fails to start is reported as start_error with the reason",
+          "[supervisor][report]") {
+  log_capture log;
+  otter::node_options o = deterministic();
+  o.log.sink = log.sink();
+  run(o, []() -> otter::process {
+    std::vector<otter::child_spec> specs{otter::child_spec::server<refuses>("broken")};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::one_for_one), std::move(specs), "top");
+    REQUIRE_FALSE(s);
+  });
+  const auto reports = log.of<otter::supervisor_report>();
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].what == otter::supervisor_report::context::start_error);
+  CHECK(reports[0].supervisor);
+  CHECK(reports[0].supervisor_name == "top");
+  CHECK(reports[0].child_id == "broken");
+  CHECK(!reports[0].child);
+  CHECK(reports[0].reason.detail() == "not today");
+}
+
+TEST_CASE("supervisor report - giving up at the restart intensity is reported as shutdown, "
+          "reached_max_restart_intensity",
+          "[supervisor][report]") {
+  log_capture log;
+  otter::node_options o = deterministic();
+  o.log.sink = log.sink();
+  otter::pid top, last;
+  run(o, [](otter::pid* sup_out, otter::pid* child_out) -> otter::process {
+    otter::trap_exit(true);
+    std::vector<otter::child_spec> specs{otter::child_spec::worker("w", worker, otter::self(), std::string("w"))};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::one_for_one, 1), std::move(specs));
+    REQUIRE(s);
+    *sup_out = s.value();
+    otter::send((co_await next_start("w")).pid, order::crash); // one restart is allowed
+    *child_out = (co_await next_start("w")).pid;
+    otter::send(*child_out, order::crash); // the second is one too many
+    auto e = co_await exit_from(s.value());
+    REQUIRE(e);
+  }, &top, &last);
+  const auto reports = log.of<otter::supervisor_report>();
+  REQUIRE(reports.size() == 3);
+  CHECK(reports[0].what == otter::supervisor_report::context::child_terminated);
+  CHECK(reports[1].what == otter::supervisor_report::context::child_terminated);
+  CHECK(reports[1].child == last);
+  CHECK(reports[2].what == otter::supervisor_report::context::shutdown);
+  CHECK(reports[2].supervisor == top);
+  CHECK(reports[2].child_id == "w");
+  CHECK(reports[2].child == last);
+  CHECK(reports[2].reason == otter::exit_reason::custom("reached_max_restart_intensity"));
+}
+
+TEST_CASE("supervisor report - a simple_one_for_one child is reported under its spec's id", "[supervisor][report]") {
+  log_capture log;
+  otter::node_options o = deterministic();
+  o.log.sink = log.sink();
+  run(o, []() -> otter::process {
+    std::vector<otter::child_spec> specs{otter::child_spec::worker("job", thrower)};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::simple_one_for_one), std::move(specs));
+    REQUIRE(s);
+    auto child = co_await sup::start_child(s.value(), otter::self(), std::string("job"));
+    REQUIRE(child);
+    co_await next_start("job");
+    otter::send(child.value(), order::crash);
+    co_await next_start("job"); // restarted: the supervisor has seen the exit
+  });
+  const auto crashes = log.of<otter::crash_report>();
+  const auto reports = log.of<otter::supervisor_report>();
+  REQUIRE(crashes.size() == 1);
+  CHECK(crashes[0].child_id == "job");
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].child_id == "job");
+}
+
+TEST_CASE("supervisor - a crashed child's crash report names its id and its supervisor",
+          "[supervisor][report][cross-core]") {
+  SECTION("on one core") { crash_report_names_the_child(deterministic(), otter::spawn_options{}); }
+  SECTION("across cores") { crash_report_names_the_child(two_cores(), otter::on_scheduler(1)); }
+}
+
+TEST_CASE("supervisor - what a child spawns is not named as the supervisor's child", "[supervisor][report]") {
+  log_capture log;
+  otter::node_options o = deterministic();
+  o.log.sink = log.sink();
+  otter::pid helper;
+  run(o, [](otter::pid* out) -> otter::process {
+    // The helper is spawned from the server's init, while the supervisor
+    // still waits for that init to finish.
+    std::vector<otter::child_spec> specs{otter::child_spec::server<with_helper>("srv", otter::self())};
+    auto s = co_await sup::start_link(flags(otter::restart_strategy::one_for_one), std::move(specs));
+    REQUIRE(s);
+    *out = (co_await next_start("helper")).pid;
+    const otter::ref m = otter::monitor(*out);
+    otter::send(*out, order::crash);
+    auto d = co_await down_of(m);
+    REQUIRE(d);
+  }, &helper);
+  const auto crashes = log.of<otter::crash_report>();
+  REQUIRE(crashes.size() == 1);
+  CHECK(crashes[0].process == helper);
+  CHECK(!crashes[0].supervisor);
+  CHECK(crashes[0].child_id.empty());
 }

@@ -14,17 +14,11 @@
 
 #include <otter/detail/envelope.hpp>
 #include <otter/exit_reason.hpp>
+#include <otter/logger.hpp>
 #include <otter/pid.hpp>
 #include <otter/spawn.hpp>
 
 namespace otter {
-
-/// What is logged when a process dies of an escaped exception.
-struct crash_report {
-  pid process;
-  std::string registered_name; ///< empty if the process had no name
-  exit_reason reason;
-};
 
 /// How a node is set up.
 struct node_options {
@@ -53,10 +47,6 @@ struct node_options {
   /// exits with `shutdown`. A second signal kills it. The signals are blocked
   /// in the node's threads and the constructing thread while the node lives.
   bool stop_on_signals = false;
-  /// Called (on the dying process's scheduler thread) when a process exits
-  /// because an exception escaped it. Defaults to a line on stderr; set to an
-  /// empty function to silence crash reports.
-  std::function<void(const crash_report&)> on_crash = print_crash_report;
 
   /// The most threads `otter::blocking` runs work on at once (further work
   /// queues). They start as work needs them and leave after `blocking_keep_alive`
@@ -64,8 +54,10 @@ struct node_options {
   unsigned blocking_threads = 64;
   std::chrono::nanoseconds blocking_keep_alive = std::chrono::seconds(10);
 
-  /// The default crash reporter: `otter: process <0.3.1> (name) crashed: reason`.
-  static void print_crash_report(const crash_report& report);
+  /// Crash and supervisor reports: on by default, written to stderr by a
+  /// logger thread of the node through a bounded queue (see otter/logger.hpp).
+  /// `log.reports = false` silences them; `log.sink` replaces stderr.
+  log_options log;
 };
 
 namespace detail {

@@ -11,6 +11,7 @@
 #include <otter/gen_server.hpp>
 #include <otter/io_result.hpp>
 #include <otter/link.hpp>
+#include <otter/logger.hpp>
 #include <otter/mailbox_mark.hpp>
 #include <otter/message.hpp>
 #include <otter/monitor.hpp>
