@@ -42,7 +42,7 @@ public:
 
 private:
   alignas(64) std::atomic<envelope*> top_{nullptr};
-  char pad_[64 - sizeof(std::atomic<envelope*>)];
+  [[maybe_unused]] char pad_[64 - sizeof(std::atomic<envelope*>)]; // keeps neighbours off the cache line
 };
 
 } // namespace otter::detail
