@@ -438,7 +438,8 @@ TEST_CASE("handle_info - a typed handle_info gets the messages of its type; othe
   });
 }
 
-TEST_CASE("handle_info - listed types go to their overloads, anything else to the catch-all", "[gen_server][cross-core]") {
+TEST_CASE("handle_info - listed types go to their overloads, anything else to the catch-all",
+          "[gen_server][cross-core]") {
   on_each_placement([](otter::spawn_options where) -> otter::process {
     gs::start_options o;
     o.spawn = where;

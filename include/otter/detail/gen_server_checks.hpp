@@ -404,7 +404,14 @@ constexpr bool check_server() {
 
 // ----------------------------------------------------- handle_call / cast
 
-enum class request_problem { none, deferred_without_reply_type, reply_to_mismatch, wrong_parameters, no_handler, none_declared };
+enum class request_problem {
+  none,
+  deferred_without_reply_type,
+  reply_to_mismatch,
+  wrong_parameters,
+  no_handler,
+  none_declared,
+};
 
 template <class S, class Req>
 constexpr request_problem call_problem_of() {
