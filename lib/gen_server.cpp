@@ -37,6 +37,8 @@ exit_reason current_exception_reason(std::exception_ptr e) noexcept {
 
 void set_awaited_reply(pcb& me, ref tag) { ext_of(me).awaited_reply = tag; }
 
+exit_reason calling_self() { return exit_reason::custom("calling_self"); }
+
 } // namespace gs
 } // namespace otter::detail
 

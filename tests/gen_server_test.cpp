@@ -350,3 +350,259 @@ TEST_CASE("gen_server - a server that traps exits terminates when its parent exi
     CHECK(down->reason == otter::exit_reason::custom("parent died"));
   });
 }
+
+// ------------------------------------------------------ handle_info by type
+
+namespace {
+
+struct tick {
+  int n;
+};
+struct dropped {};
+struct get_log {};
+struct watch {
+  otter::pid who;
+};
+
+// Tells `observer` when it is destroyed while it still owns the pid: a message
+// that nobody takes is destroyed at once.
+struct noisy {
+  explicit noisy(otter::pid o) : observer(o) {}
+  noisy(noisy&& other) noexcept : observer(std::exchange(other.observer, {})) {}
+  noisy& operator=(noisy&&) = delete;
+  ~noisy() {
+    if (observer) otter::send(observer, dropped{});
+  }
+  otter::pid observer;
+};
+
+// One typed handle_info: otter reads the type from its signature.
+class ticking {
+public:
+  int handle_call(get) { return ticks_; }
+  void handle_info(const tick& t) { ticks_ += t.n; }
+
+private:
+  int ticks_ = 0;
+};
+
+// Overloads, listed; the catch-all takes what the typed ones do not.
+class watcher {
+public:
+  using info_types = gs::info<tick, otter::down_message>;
+
+  std::vector<std::string> handle_call(get_log) { return log_; }
+  bool handle_call(watch w) {
+    otter::monitor(w.who); // a dead process: its DOWN is queued at once
+    return true;
+  }
+  void handle_info(tick t) { log_.push_back("tick " + std::to_string(t.n)); }
+  void handle_info(const otter::down_message& d) { log_.push_back("down " + d.reason.to_string()); }
+  void handle_info(otter::message m) { log_.push_back(m.is<int>() ? "int" : "other"); }
+
+private:
+  std::vector<std::string> log_;
+};
+
+// A coroutine handle_info that holds a reference to its message while it waits.
+class slow_ticking {
+public:
+  int handle_call(get) { return ticks_; }
+  otter::task<> handle_info(const tick& t) {
+    co_await otter::sleep(5ms);
+    ticks_ += t.n;
+  }
+
+private:
+  int ticks_ = 0;
+};
+
+otter::task<otter::pid> dead_process() {
+  const otter::pid p = otter::spawn([]() -> otter::process { co_return; });
+  co_await reason_of(p);
+  co_return p;
+}
+
+} // namespace
+
+TEST_CASE("handle_info - a typed handle_info gets the messages of its type; others are dropped", "[gen_server]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = (co_await gs::start_link<ticking>()).value();
+    otter::send(server.pid(), tick{2});
+    otter::send(server.pid(), noisy(otter::self()));
+    otter::send(server.pid(), tick{3});
+    auto ticks = co_await gs::call(server, get{});
+    CHECK(ticks == 5);
+    auto gone = co_await otter::receive<dropped>(0ms); // destroyed before the call was answered
+    CHECK(gone.has_value());
+  });
+}
+
+TEST_CASE("handle_info - listed types go to their overloads, anything else to the catch-all",
+          "[gen_server][cross-core]") {
+  on_each_placement([](otter::spawn_options where) -> otter::process {
+    gs::start_options o;
+    o.spawn = where;
+    auto server = (co_await gs::start_link<watcher>(o)).value();
+    const otter::pid gone = co_await dead_process();
+    co_await gs::call(server, watch{gone});
+    otter::send(server.pid(), tick{1});
+    otter::send(server.pid(), 42);
+    otter::send(server.pid(), std::string("hello"));
+    auto log = co_await gs::call(server, get_log{});
+    CHECK(log == std::vector<std::string>{"down noproc", "tick 1", "int", "other"});
+  });
+}
+
+TEST_CASE("handle_info - a coroutine handle_info may wait; its message lives until it returns", "[gen_server]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = (co_await gs::start_link<slow_ticking>()).value();
+    otter::send(server.pid(), tick{4});
+    otter::send(server.pid(), tick{5});
+    auto ticks = co_await gs::call(server, get{});
+    CHECK(ticks == 9);
+  });
+}
+
+// ------------------------------------------------------------ terminate forms
+
+namespace {
+
+class plain_terminate {
+public:
+  void init(otter::pid observer) { observer_ = observer; }
+  int handle_call(get) { return 0; }
+  void terminate() { otter::send(observer_, std::string("terminated")); }
+
+private:
+  otter::pid observer_;
+};
+
+class coroutine_terminate {
+public:
+  void init(otter::pid observer) { observer_ = observer; }
+  int handle_call(get) { return 0; }
+  otter::task<> terminate() {
+    co_await otter::sleep(5ms);
+    otter::send(observer_, std::string("terminated late"));
+  }
+
+private:
+  otter::pid observer_;
+};
+
+} // namespace
+
+TEST_CASE("terminate - a terminate() without the reason runs when the server stops", "[gen_server]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = (co_await gs::start<plain_terminate>(gs::start_options{}, otter::self())).value();
+    co_await gs::stop(server, otter::exit_reason::shutdown());
+    auto note = co_await terminate_note();
+    CHECK(note == "terminated");
+  });
+}
+
+TEST_CASE("terminate - a coroutine terminate() finishes before the server exits", "[gen_server]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = (co_await gs::start<coroutine_terminate>(gs::start_options{}, otter::self())).value();
+    const otter::ref m = otter::monitor(server.pid());
+    co_await gs::stop(server);
+    // The note was sent before the exit, so it is queued before the DOWN.
+    auto note = co_await otter::receive<std::string>(0ms);
+    CHECK(note == std::optional<std::string>("terminated late"));
+    auto down = co_await down_of(m);
+    REQUIRE(down);
+    CHECK(down->reason == otter::exit_reason::normal());
+  });
+}
+
+// -------------------------------------------------------------- calling self
+
+namespace {
+
+struct call_myself {};
+struct try_call_myself {};
+struct stop_myself {};
+
+// What a server saw when it called itself.
+struct self_call {
+  std::string reason;
+  bool sent_anything = false;
+  std::chrono::nanoseconds waited{};
+};
+
+class selfish {
+public:
+  int handle_call(get) { return 1; }
+
+  otter::task<self_call> handle_call(call_myself) {
+    self_call seen;
+    const auto before = otter::monotonic_time();
+    try {
+      co_await gs::call(me(), get{});
+    } catch (const otter::call_error& e) {
+      seen.reason = e.reason().to_string();
+    }
+    seen.waited = otter::monotonic_time() - before;
+    seen.sent_anything = co_await anything_queued();
+    co_return seen;
+  }
+
+  otter::task<self_call> handle_call(try_call_myself) {
+    self_call seen;
+    const auto before = otter::monotonic_time();
+    auto r = co_await gs::try_call(me(), get{});
+    seen.reason = r ? "answered" : r.error().to_string();
+    seen.waited = otter::monotonic_time() - before;
+    seen.sent_anything = co_await anything_queued();
+    co_return seen;
+  }
+
+  otter::task<std::string> handle_call(stop_myself) {
+    std::string reason = "stopped";
+    try {
+      co_await gs::stop(me(), otter::exit_reason::normal(), 100ms);
+    } catch (const otter::call_error& e) {
+      reason = e.reason().to_string();
+    }
+    co_return reason;
+  }
+
+private:
+  static otter::server_ref<selfish> me() { return otter::server_ref<selfish>(otter::self()); }
+  static otter::task<bool> anything_queued() {
+    co_return co_await otter::receive([](otter::message) { return true; }, otter::after(0ms, [] { return false; }));
+  }
+};
+
+} // namespace
+
+TEST_CASE("call - a server calling itself fails at once with calling_self", "[gen_server]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = (co_await gs::start_link<selfish>()).value();
+    auto seen = co_await gs::call(server, call_myself{});
+    CHECK(seen.reason == "calling_self");
+    CHECK(seen.waited == 0ns);
+    CHECK_FALSE(seen.sent_anything);
+  });
+}
+
+TEST_CASE("try_call - a server calling itself gets calling_self at once", "[gen_server]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = (co_await gs::start_link<selfish>()).value();
+    auto seen = co_await gs::call(server, try_call_myself{});
+    CHECK(seen.reason == "calling_self");
+    CHECK(seen.waited == 0ns);
+    CHECK_FALSE(seen.sent_anything);
+  });
+}
+
+TEST_CASE("stop - a server stopping itself with stop fails at once with calling_self", "[gen_server]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = (co_await gs::start_link<selfish>()).value();
+    auto reason = co_await gs::call(server, stop_myself{});
+    CHECK(reason == "calling_self");
+    auto still = co_await gs::call(server, get{}); // and it is still running
+    CHECK(still == 1);
+  });
+}

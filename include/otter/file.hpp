@@ -19,13 +19,15 @@ namespace otter {
 
 class file;
 
-class [[nodiscard]] open_awaiter : public detail::io_wait {
+/// Awaitable of file::open: resumes on the caller's core with the open file or the error.
+class [[nodiscard("otter::file::open does nothing until you co_await it")]] open_awaiter : public detail::io_wait {
 public:
   using io_wait::io_wait;
   io_result<file> await_resume();
 };
 
-class [[nodiscard]] read_awaiter : public detail::io_wait {
+/// Awaitable of file::read_at.
+class [[nodiscard("file::read_at does nothing until you co_await it")]] read_awaiter : public detail::io_wait {
 public:
   read_awaiter(detail::io_op* op, std::span<char> into) noexcept : io_wait(op, otter::wait_forever), into_(into) {}
   /// Bytes read (0 at the end of the file).
@@ -35,13 +37,15 @@ private:
   std::span<char> into_;
 };
 
-class [[nodiscard]] write_awaiter : public detail::io_wait {
+/// Awaitable of file::write_at.
+class [[nodiscard("file::write_at does nothing until you co_await it")]] write_awaiter : public detail::io_wait {
 public:
   using io_wait::io_wait;
   io_result<std::size_t> await_resume();
 };
 
-class [[nodiscard]] sync_awaiter : public detail::io_wait {
+/// Awaitable of file::fsync.
+class [[nodiscard("file::fsync does nothing until you co_await it")]] sync_awaiter : public detail::io_wait {
 public:
   using io_wait::io_wait;
   io_result<void> await_resume();

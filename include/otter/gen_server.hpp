@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <otter/detail/gen_server_checks.hpp>
 #include <otter/detail/gen_server_impl.hpp>
 #include <otter/link.hpp>
 #include <otter/message.hpp>
@@ -89,6 +90,20 @@ private:
 /// succeeds with a null server, and the process exits normally).
 enum class init_result { ok, ignore };
 
+/// The message types a server's handle_info overloads take, declared in the
+/// server class: `using info_types = otter::gen_server::info<tick, otter::down_message>;`.
+///
+/// A single `handle_info(T)` (or `const T&`, `T&&`) needs no list: otter reads
+/// T from its signature. Overloads (or a template) do, as C++ cannot enumerate
+/// an overload set. A message that is exactly one of the listed types (by type
+/// tag, as receive matches) goes to the handle_info taking it, the first listed
+/// type first; any other goes to `handle_info(otter::message)` if the server
+/// has one, and is dropped otherwise. Calls, casts and call replies never reach
+/// handle_info. A handle_info may be a coroutine (return otter::task<>); the
+/// message stays alive until it returns.
+template <class... T>
+struct info {};
+
 /// From inside a handler: stop the server with `reason` once the handler has
 /// returned (a call's reply is sent first). `terminate(reason)` runs, then the
 /// process exits with `reason`.
@@ -129,11 +144,9 @@ struct start_ack {
   exit_reason error;
 };
 
-template <class S, class... A>
-concept has_init = requires(S& s, A&&... a) { s.init(std::forward<A>(a)...); };
-
-/// Runs the server's terminate, if it has one (it may be a coroutine).
-/// Whatever it throws is ignored: the server is going down anyway.
+/// Runs the server's terminate, if it has one: terminate(reason) or
+/// terminate(), either of which may be a coroutine. Whatever it throws is
+/// ignored: the server is going down anyway.
 template <class S>
 task<> call_terminate(S& s, exit_reason reason) {
   if constexpr (requires { s.terminate(reason); }) {
@@ -142,6 +155,14 @@ task<> call_terminate(S& s, exit_reason reason) {
         co_await s.terminate(reason);
       else
         s.terminate(reason);
+    } catch (...) {
+    }
+  } else if constexpr (requires { s.terminate(); }) {
+    try {
+      if constexpr (is_task<decltype(s.terminate())>::value)
+        co_await s.terminate();
+      else
+        s.terminate();
     } catch (...) {
     }
   }
@@ -237,9 +258,7 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
         ignored = server->init(std::move(args)...) == gen_server::init_result::ignore;
       }
     } else {
-      static_assert(std::is_constructible_v<S, A&&...>,
-                    "otter::gen_server: the server needs init(args...) or a constructor taking the start arguments");
-      server.emplace(std::move(args)...);
+      server.emplace(std::move(args)...); // (check_init has made sure S has no init)
     }
   } catch (...) {
     failure = current_exception_reason();
@@ -287,22 +306,23 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
     } else if (auto* x = m.get_if<exit_message>(); x != nullptr && linked && x->from == starter) {
       final_reason = x->reason; // the parent went down (we trap exits, or it would have taken us along)
       break;
-    } else if constexpr (requires { server->handle_info(std::move(m)); }) {
-      using H = decltype(server->handle_info(std::move(m)));
+    } else {
+      // Any other message goes to the handle_info that takes it, or is
+      // dropped: `m` is destroyed at the end of this iteration, after a
+      // coroutine handler, which may refer to it, has finished.
       tl_request = &ctx;
       try {
-        if constexpr (is_task<H>::value) {
-          task<> t = server->handle_info(std::move(m));
+        std::optional<task<>> pending = deliver_info(*server, m);
+        if (pending) {
+          task<> t = std::move(*pending);
+          pending.reset();
           co_await std::move(t);
-        } else {
-          server->handle_info(std::move(m));
         }
       } catch (...) {
         crash = std::current_exception();
       }
       tl_request = nullptr;
     }
-    // (Without handle_info, other messages are dropped.)
     if (crash) {
       final_reason = current_exception_reason(crash);
       break;
@@ -318,7 +338,7 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
 }
 
 template <class S, class... A>
-task<result<server_ref<S>>> start_server(bool link, gen_server::start_options options, A... args) {
+task<result<server_ref<S>>> start_checked_server(bool link, gen_server::start_options options, A... args) {
   const ref tag = make_ref();
   spawn_options where = options.spawn;
   where.link = link;
@@ -346,10 +366,27 @@ task<result<server_ref<S>>> start_server(bool link, gen_server::start_options op
   co_return result<server_ref<S>>(o.ignored ? server_ref<S>() : server_ref<S>(child));
 }
 
+template <class S>
+task<result<server_ref<S>>> unchecked_server() {
+  co_return result<server_ref<S>>(exit_reason::noproc()); // never runs: the check failed the build
+}
+
+/// Starts S after check_server has found that it can be served (or reported why not).
+template <class S, class... A>
+task<result<server_ref<S>>> start_server(bool link, gen_server::start_options options, A... args) {
+  if constexpr (check_server<S, A...>())
+    return start_checked_server<S>(link, std::move(options), std::move(args)...);
+  else
+    return unchecked_server<S>();
+}
+
+/// The reason of a call a server makes to itself (it could never be answered).
+exit_reason calling_self();
+
 /// Waits for a call's reply (or the server's DOWN, or the timeout) without
 /// looking at messages that were in the mailbox before the call.
 template <class S, class Req, bool Throws>
-class [[nodiscard]] call_awaiter {
+class [[nodiscard("otter::gen_server::call does nothing until you co_await it")]] call_awaiter {
   using R = typename reply_type_of<S, Req>::type;
   using W = std::conditional_t<std::is_void_v<R>, no_value, R>;
 
@@ -391,7 +428,11 @@ public:
     pcb& me = current_process("otter::gen_server::call");
     const pid target = server_.pid();
     if (!target) {
-      failed_ = true; // no such server (an unregistered name)
+      failure_ = exit_reason::noproc(); // no such server (an unregistered name)
+      return true;
+    }
+    if (target == me.self) {
+      failure_ = calling_self(); // nobody would ever answer: fail now, send nothing
       return true;
     }
     // Only messages after this point can be the reply or the DOWN.
@@ -411,7 +452,7 @@ public:
   void await_suspend(std::coroutine_handle<> h) { inner_.await_suspend(h); }
 
   result_type await_resume() {
-    if (failed_) return fail(exit_reason::noproc());
+    if (failure_) return fail(std::move(*failure_));
     outcome o = inner_.await_resume();
     await_reply(current_process("otter::gen_server::call"), ref{});
     if (o.value) {
@@ -438,7 +479,7 @@ private:
   server_ref<S> server_;
   Req request_;
   ref tag_;
-  bool failed_ = false;
+  std::optional<exit_reason> failure_; // failed before sending anything
   inner_type inner_;
 };
 
@@ -458,7 +499,15 @@ namespace gen_server {
 /// (default-constructing it first) or, without init, by its constructor. init
 /// may be a coroutine (return otter::task<>) and may return init_result. If
 /// init throws (or calls otter::exit), the start fails with that reason and
-/// the caller is not taken down by the link.
+/// the caller is not taken down by the link. Resumes on the caller's core.
+///
+/// The server's other members otter calls, if declared: `handle_info` (see
+/// gen_server::info), and `terminate()` or `terminate(exit_reason)` /
+/// `terminate(const exit_reason&)`, either a coroutine or not, run once when
+/// the server stops. A member of one of these names that otter cannot call —
+/// an init that does not take `args`, a terminate with other parameters, an
+/// overloaded handle_info without info_types — is a compile-time error naming
+/// the fix, never a handler silently left out.
 template <class Server, class... A>
   requires((sizeof...(A) == 0) || !std::same_as<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>, start_options>)
 task<result<server_ref<Server>>> start_link(A&&... args) {
@@ -479,45 +528,84 @@ task<result<server_ref<Server>>> start(start_options options, A&&... args) {
 /// `Server::handle_call`. Throws otter::call_error with reason `noproc` if the
 /// server does not exist, `timeout` if no reply came within `timeout` (a late
 /// reply is dropped, it never reaches the caller's mailbox), or the server's
-/// exit reason if it died during the call. Resumes on the caller's core.
+/// exit reason if it died during the call. A server calling itself fails at
+/// once with `calling_self`, without sending anything. Resumes on the
+/// caller's core; if the caller is killed while waiting, the reply (if any)
+/// is dropped on arrival. A request type the server has no handle_call for is
+/// a compile-time error.
 template <class Server, class Req>
 auto call(const server_ref<Server>& server, Req&& request,
           std::chrono::nanoseconds timeout = default_timeout) {
-  return detail::gs::call_awaiter<Server, std::decay_t<Req>, true>(server, std::decay_t<Req>(std::forward<Req>(request)),
-                                                                   timeout);
+  using R = std::decay_t<Req>;
+  if constexpr (detail::gs::check_call<Server, R>())
+    return detail::gs::call_awaiter<Server, R, true>(server, R(std::forward<Req>(request)), timeout);
+  else
+    return detail::gs::unchecked_call{};
 }
 
 /// As `call`, but returns otter::result<Reply> instead of throwing.
 template <class Server, class Req>
 auto try_call(const server_ref<Server>& server, Req&& request,
               std::chrono::nanoseconds timeout = default_timeout) {
-  return detail::gs::call_awaiter<Server, std::decay_t<Req>, false>(server, std::decay_t<Req>(std::forward<Req>(request)),
-                                                                    timeout);
+  using R = std::decay_t<Req>;
+  if constexpr (detail::gs::check_call<Server, R>())
+    return detail::gs::call_awaiter<Server, R, false>(server, R(std::forward<Req>(request)), timeout);
+  else
+    return detail::gs::unchecked_call{};
 }
 
 /// Sends `message` to the server's matching `handle_cast` and returns at once.
-/// Like send, never fails: a cast to a dead server is dropped.
+/// Like send, never fails: a cast to a dead server is dropped. A message type
+/// the server has no handle_cast for is a compile-time error.
 template <class Server, class Msg>
 void cast(const server_ref<Server>& server, Msg&& message) {
   using M = std::decay_t<Msg>;
-  static_assert(requires(Server& s, M&& m) { s.handle_cast(std::move(m)); },
-                "otter::gen_server::cast: the server has no handle_cast for this message type");
-  auto* r = detail::gs::make_request<M>(std::forward<Msg>(message));
-  r->invoke = &detail::gs::invoke_cast<Server, M>;
-  r->server_type = &detail::gs::server_type_tag<Server>;
-  r->from = self();
-  r->kind = detail::gs::request_kind::cast;
-  detail::send_envelope(server.pid(), r);
+  if constexpr (detail::gs::check_cast<Server, M>()) {
+    auto* r = detail::gs::make_request<M>(std::forward<Msg>(message));
+    r->invoke = &detail::gs::invoke_cast<Server, M>;
+    r->server_type = &detail::gs::server_type_tag<Server>;
+    r->from = self();
+    r->kind = detail::gs::request_kind::cast;
+    detail::send_envelope(server.pid(), r);
+  }
+}
+
+/// Not a server: call, try_call and cast take the `server_ref<Server>` that
+/// start_link returned (or `server_ref<Server>(pid)`, `server_ref<Server>::named(name)`),
+/// which is what lets the request be checked against Server's handlers.
+template <class Server = void, class Req>
+detail::gs::unchecked_call call(otter::pid, Req&&, std::chrono::nanoseconds = default_timeout) {
+  static_assert(detail::gs::dependent_false<Req>::value,
+                "otter::gen_server::call takes a server_ref<Server>, not a pid: pass what start_link returned, "
+                "or otter::server_ref<Server>(pid)");
+  return {};
+}
+/// As above, for try_call.
+template <class Server = void, class Req>
+detail::gs::unchecked_call try_call(otter::pid, Req&&, std::chrono::nanoseconds = default_timeout) {
+  static_assert(detail::gs::dependent_false<Req>::value,
+                "otter::gen_server::try_call takes a server_ref<Server>, not a pid: pass what start_link "
+                "returned, or otter::server_ref<Server>(pid)");
+  return {};
+}
+/// As above, for cast.
+template <class Server = void, class Msg>
+void cast(otter::pid, Msg&&) {
+  static_assert(detail::gs::dependent_false<Msg>::value,
+                "otter::gen_server::cast takes a server_ref<Server>, not a pid: pass what start_link returned, "
+                "or otter::server_ref<Server>(pid)");
 }
 
 /// Asks the server to stop with `reason` and waits until it has terminated
 /// (its terminate has run). Throws otter::call_error(noproc) if it does not
-/// exist, or (timeout) if it did not stop in time.
+/// exist, (timeout) if it did not stop in time, or (calling_self) at once if
+/// called by the server itself (a handler stops its own server with stop_self).
 template <class Server>
 task<> stop(server_ref<Server> server, exit_reason reason = exit_reason::normal(),
             std::chrono::nanoseconds timeout = infinity) {
   const pid target = server.pid();
   if (!target) throw call_error(exit_reason::noproc());
+  if (target == self()) throw call_error(detail::gs::calling_self());
   const ref watch = monitor(target);
   auto* r = detail::gs::make_request<exit_reason>(reason);
   r->invoke = &detail::gs::invoke_stop;

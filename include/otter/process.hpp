@@ -33,7 +33,8 @@ void record_exception(pcb& p) noexcept;
 /// reason `normal` when it returns and with an `error` reason (the exception's
 /// type and `what()`) when an exception escapes it. A `process` that is never
 /// spawned is destroyed unstarted.
-class [[nodiscard]] process {
+class [[nodiscard(
+    "an otter::process does nothing until it is spawned: pass the function and its arguments to otter::spawn")]] process {
 public:
   struct promise_type;
   using handle_type = std::coroutine_handle<promise_type>;
@@ -80,7 +81,7 @@ inline pid self() noexcept {
 }
 
 /// Awaitable returned by `yield()`.
-struct [[nodiscard]] yield_awaiter {
+struct [[nodiscard("otter::yield does nothing until you co_await it")]] yield_awaiter {
   detail::pcb* process;
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) const noexcept {

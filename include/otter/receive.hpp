@@ -152,7 +152,7 @@ using clause_result = decltype(std::declval<Clause&>().invoke(nullptr));
 /// The awaiter behind every receive. It lives in the waiting coroutine's frame;
 /// while the process waits, the process's control block points at it.
 template <class Timeout, class... Clauses>
-class receive_awaiter : receive_waiter {
+class [[nodiscard("otter::receive does nothing until you co_await it")]] receive_awaiter : receive_waiter {
   using first_result = clause_result<std::tuple_element_t<0, std::tuple<Clauses...>>>;
   static_assert((std::is_same_v<first_result, clause_result<Clauses>> && ...),
                 "otter::receive: all handlers must return the same type");

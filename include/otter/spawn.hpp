@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <tuple>
@@ -63,6 +64,9 @@ struct spawn_box {
   static void destroy(void* p) noexcept { delete static_cast<spawn_box*>(p); }
 };
 
+template <class R>
+inline constexpr bool spawn_result_ok = std::is_same_v<R, process>;
+
 template <class F, class... A>
 prepared_process prepare_process(F&& f, A&&... args) {
   using D = std::decay_t<F>;
@@ -71,29 +75,44 @@ prepared_process prepare_process(F&& f, A&&... args) {
   // taking values are called directly; anything else is kept in a box that lives
   // as long as the process.
   constexpr bool stateless = std::is_pointer_v<D> || std::is_empty_v<D>;
-  if constexpr (stateless && takes_all_by_value<D>()) {
-    static_assert(std::is_invocable_r_v<process, D&, A&&...>,
-                  "otter::spawn: the function must return otter::process and accept the arguments");
-    return prepared_process{std::invoke(f, std::forward<A>(args)...)};
+  constexpr bool direct = stateless && takes_all_by_value<D>();
+  // The box's members are passed as rvalues if the function takes them so, else as lvalues.
+  constexpr bool boxed_rvalues = std::is_invocable_v<D&, std::decay_t<A>&&...>;
+  constexpr bool invocable = direct ? std::is_invocable_v<D&, A&&...>
+                                    : boxed_rvalues || std::is_invocable_v<D&, std::decay_t<A>&...>;
+  static_assert(invocable,
+                "otter::spawn: the arguments do not match the function's parameters (their number or types)");
+  if constexpr (!invocable) {
+    std::terminate(); // never runs: the static_assert failed the build
+  } else if constexpr (direct) {
+    static_assert(spawn_result_ok<std::invoke_result_t<D&, A&&...>>,
+                  "otter::spawn: the function must return otter::process (a coroutine body), not this type");
+    if constexpr (spawn_result_ok<std::invoke_result_t<D&, A&&...>>)
+      return prepared_process{std::invoke(f, std::forward<A>(args)...)};
+    else
+      std::terminate();
   } else {
-    using box = spawn_box<D, std::decay_t<A>...>;
-    auto b = std::make_unique<box>(box{std::forward<F>(f), {std::forward<A>(args)...}});
-    // The box outlives the process, so its members may be bound to reference
-    // parameters; by-value parameters move them out (the call happens once).
-    process body = std::apply(
-        [&b](auto&... xs) {
-          if constexpr (std::is_invocable_v<D&, std::decay_t<A>&&...>) {
-            static_assert(std::is_invocable_r_v<process, D&, std::decay_t<A>&&...>,
-                          "otter::spawn: the function must return otter::process");
-            return std::invoke(b->fn, std::move(xs)...);
-          } else {
-            static_assert(std::is_invocable_r_v<process, D&, std::decay_t<A>&...>,
-                          "otter::spawn: the function must return otter::process and accept the arguments");
-            return std::invoke(b->fn, xs...);
-          }
-        },
-        b->args);
-    return prepared_process{std::move(body), b.release(), &box::destroy};
+    using R = std::conditional_t<boxed_rvalues, std::invoke_result<D&, std::decay_t<A>&&...>,
+                                 std::invoke_result<D&, std::decay_t<A>&...>>;
+    static_assert(spawn_result_ok<typename R::type>,
+                  "otter::spawn: the function must return otter::process (a coroutine body), not this type");
+    if constexpr (!spawn_result_ok<typename R::type>) {
+      std::terminate();
+    } else {
+      using box = spawn_box<D, std::decay_t<A>...>;
+      auto b = std::make_unique<box>(box{std::forward<F>(f), {std::forward<A>(args)...}});
+      // The box outlives the process, so its members may be bound to reference
+      // parameters; by-value parameters move them out (the call happens once).
+      process body = std::apply(
+          [&b](auto&... xs) {
+            if constexpr (boxed_rvalues)
+              return std::invoke(b->fn, std::move(xs)...);
+            else
+              return std::invoke(b->fn, xs...);
+          },
+          b->args);
+      return prepared_process{std::move(body), b.release(), &box::destroy};
+    }
   }
 }
 
@@ -116,7 +135,8 @@ started_process start_process(prepared_process&& p, spawn_options options);
 /// can choose another (`on_scheduler(i)`) or spread processes (`spread()`).
 /// Must be called on one of the node's threads, normally from a process; from
 /// other threads use node::run. Throws std::length_error if the scheduler's
-/// process table is full.
+/// process table is full. A function that does not return otter::process, or
+/// cannot take the arguments, is a compile-time error saying which.
 template <class F, class... A>
   requires(!std::same_as<std::remove_cvref_t<F>, spawn_options>)
 pid spawn(F&& f, A&&... args) {

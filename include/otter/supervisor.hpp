@@ -97,10 +97,12 @@ public:
         shutdown_(type == child_type::supervisor ? shutdown_spec::infinity()
                                                  : shutdown_spec::after(std::chrono::milliseconds(5000))) {}
 
-  /// A process running `f(args..., extra...)`, linked to the supervisor. The
-  /// parameters of `f` beyond `args` are a simple_one_for_one child's extra
-  /// arguments, given to `supervisor::start_child` (they are copied for each
-  /// restart; give move-only ones to temporary children).
+  /// A process running `f(args..., extra...)`, linked to the supervisor. `f`
+  /// and `args` are copied for each start and restart, so they must be
+  /// copyable (a compile-time error says so otherwise). The parameters of `f`
+  /// beyond `args` are a simple_one_for_one child's extra arguments, given to
+  /// `supervisor::start_child` (copied for each restart too, or moved if
+  /// move-only: give those to temporary children).
   template <class F, class... A>
     requires(!std::same_as<F, spawn_options>)
   static child_spec worker(std::string id, F f, A... args);
@@ -108,7 +110,8 @@ public:
   template <class F, class... A>
   static child_spec worker(std::string id, spawn_options where, F f, A... args);
 
-  /// A gen_server `Server` started with `gen_server::start_link<Server>(args...)`.
+  /// A gen_server `Server` started with `gen_server::start_link<Server>(args...)`;
+  /// `args` are copied for each start and restart, so they must be copyable.
   template <class Server, class... A>
   static child_spec server(std::string id, A... args);
 
@@ -253,23 +256,44 @@ child_spec child_spec::worker(std::string id, F f, A... args) {
 
 template <class F, class... A>
 child_spec child_spec::worker(std::string id, spawn_options where, F f, A... args) {
-  using extras = typename detail::sup::extra_params<F, sizeof...(A)>::type;
-  return child_spec(std::move(id), [where, f, args...](child_args& extra) -> task<result<pid>> {
-    if constexpr (std::tuple_size_v<extras> == 0) {
-      return detail::sup::ready(spawn_link(where, f, args...));
-    } else {
-      extras* given = extra.get<extras>();
-      if (given == nullptr) return detail::sup::ready(detail::sup::mismatched_arguments());
-      return detail::sup::ready(std::apply(
-          [&](auto&... e) { return spawn_link(where, f, args..., detail::sup::copy_or_move(e)...); }, *given));
-    }
-  });
+  constexpr bool copyable = std::is_copy_constructible_v<F> && (std::is_copy_constructible_v<A> && ...);
+  static_assert(copyable,
+                "otter::child_spec::worker: the function and arguments of a worker are copied for each start "
+                "and restart, so they must be copyable; share a move-only resource through a std::shared_ptr, "
+                "create it inside the worker, or give it to a temporary simple_one_for_one child as an extra "
+                "argument of supervisor::start_child");
+  constexpr bool fits = !detail::traits_of<F>::known || sizeof...(A) <= detail::traits_of<F>::arity;
+  static_assert(fits, "otter::child_spec::worker: more arguments than the function has parameters");
+  if constexpr (copyable && fits) {
+    using extras = typename detail::sup::extra_params<F, sizeof...(A)>::type;
+    return child_spec(std::move(id), [where, f, args...](child_args& extra) -> task<result<pid>> {
+      if constexpr (std::tuple_size_v<extras> == 0) {
+        return detail::sup::ready(spawn_link(where, f, args...));
+      } else {
+        extras* given = extra.get<extras>();
+        if (given == nullptr) return detail::sup::ready(detail::sup::mismatched_arguments());
+        return detail::sup::ready(std::apply(
+            [&](auto&... e) { return spawn_link(where, f, args..., detail::sup::copy_or_move(e)...); }, *given));
+      }
+    });
+  } else {
+    return child_spec(std::move(id), start_function{});
+  }
 }
 
 template <class Server, class... A>
 child_spec child_spec::server(std::string id, A... args) {
-  return child_spec(std::move(id),
-                    [args...](child_args&) { return detail::sup::start_server_child<Server>(args...); });
+  constexpr bool copyable = (std::is_copy_constructible_v<A> && ...);
+  static_assert(copyable,
+                "otter::child_spec::server: the start arguments of a server child are copied for each start "
+                "and restart, so they must be copyable; share a move-only resource through a std::shared_ptr, "
+                "or create it in the server's init");
+  if constexpr (copyable) {
+    return child_spec(std::move(id),
+                      [args...](child_args&) { return detail::sup::start_server_child<Server>(args...); });
+  } else {
+    return child_spec(std::move(id), start_function{});
+  }
 }
 
 } // namespace otter

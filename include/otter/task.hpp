@@ -60,7 +60,7 @@ struct task_result<void> {
 /// destroyed, innermost first, running destructors. Exceptions propagate to the
 /// awaiter. A task is awaited at most once and is move-only.
 template <class T>
-class [[nodiscard]] task {
+class [[nodiscard("an otter::task does nothing until you co_await it")]] task {
 public:
   struct promise_type : detail::task_result<T> {
     std::coroutine_handle<> continuation;

@@ -60,7 +60,7 @@ bool cancel_timer(timer_ref timer);
 std::chrono::nanoseconds monotonic_time();
 
 /// Awaitable returned by `sleep`.
-class [[nodiscard]] sleep_awaiter {
+class [[nodiscard("otter::sleep does nothing until you co_await it")]] sleep_awaiter {
 public:
   explicit sleep_awaiter(std::chrono::nanoseconds d) noexcept : duration_(d) {}
   sleep_awaiter(const sleep_awaiter&) = delete;

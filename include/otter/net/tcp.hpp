@@ -88,21 +88,22 @@ struct tcp_error {
 class tcp_socket;
 
 /// Awaitable of tcp_socket::connect.
-class [[nodiscard]] connect_awaiter : public otter::detail::io_wait {
+class [[nodiscard("otter::net::tcp_socket::connect does nothing until you co_await it")]] connect_awaiter
+    : public otter::detail::io_wait {
 public:
   using io_wait::io_wait;
   io_result<tcp_socket> await_resume();
 };
 
 /// Awaitable of tcp_socket::send.
-class [[nodiscard]] send_awaiter : public otter::detail::io_wait {
+class [[nodiscard("tcp_socket::send does nothing until you co_await it")]] send_awaiter : public otter::detail::io_wait {
 public:
   using io_wait::io_wait;
   io_result<std::size_t> await_resume();
 };
 
 /// Awaitable of tcp_socket::recv: waits for data on the socket.
-class [[nodiscard]] recv_awaiter {
+class [[nodiscard("tcp_socket::recv does nothing until you co_await it")]] recv_awaiter {
 public:
   recv_awaiter(detail::socket_state* s, std::span<char> into, bool take_all, std::chrono::nanoseconds timeout) noexcept;
   recv_awaiter(const recv_awaiter&) = delete;
@@ -130,7 +131,7 @@ private:
 };
 
 /// Awaitable of tcp_socket::recv(): everything that has arrived, as a string.
-class [[nodiscard]] recv_string_awaiter : public recv_awaiter {
+class [[nodiscard("tcp_socket::recv does nothing until you co_await it")]] recv_string_awaiter : public recv_awaiter {
 public:
   using recv_awaiter::recv_awaiter;
   /// The bytes; empty when the peer closed the connection.
@@ -138,7 +139,7 @@ public:
 };
 
 /// Awaitable of give_away.
-class [[nodiscard]] give_awaiter {
+class [[nodiscard("otter::net::give_away does nothing until you co_await it")]] give_awaiter {
 public:
   give_awaiter(tcp_socket&& s, pid to);
   give_awaiter(const give_awaiter&) = delete;
@@ -206,7 +207,7 @@ private:
 inline give_awaiter give_away(tcp_socket&& socket, pid to) { return give_awaiter(std::move(socket), to); }
 
 /// Awaitable of tcp_listener::accept.
-class [[nodiscard]] accept_awaiter {
+class [[nodiscard("tcp_listener::accept does nothing until you co_await it")]] accept_awaiter {
 public:
   accept_awaiter(detail::listener_state* s, std::chrono::nanoseconds timeout) noexcept;
   accept_awaiter(const accept_awaiter&) = delete;

@@ -20,13 +20,17 @@ struct datagram {
   std::string bytes;
 };
 
-class [[nodiscard]] send_to_awaiter : public otter::detail::io_wait {
+/// Awaitable of udp_socket::send_to.
+class [[nodiscard("udp_socket::send_to does nothing until you co_await it")]] send_to_awaiter
+    : public otter::detail::io_wait {
 public:
   using io_wait::io_wait;
   io_result<std::size_t> await_resume();
 };
 
-class [[nodiscard]] recv_from_awaiter : public otter::detail::io_wait {
+/// Awaitable of udp_socket::recv_from.
+class [[nodiscard("udp_socket::recv_from does nothing until you co_await it")]] recv_from_awaiter
+    : public otter::detail::io_wait {
 public:
   using io_wait::io_wait;
   io_result<datagram> await_resume();
