@@ -4,6 +4,8 @@
 // form. Every declared handler otter cannot call is one static_assert that
 // names the fix, never a handler silently left out.
 
+#include <otter/detail/config.hpp>
+
 #include <coroutine>
 #include <optional>
 #include <tuple>
