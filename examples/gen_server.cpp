@@ -2,8 +2,8 @@
 //
 // A server is a plain class: its handlers are overloads picked by the request
 // type, and server_ref<kv_store> checks every call against them at compile
-// time. Shows calls, casts, a deferred reply, a timeout, and a call to a
-// server that is gone. Run: build/examples/gen_server
+// time. Shows calls, casts, a deferred reply, plain messages in a typed
+// handle_info, a timeout, and a call to a server that is gone. Run: build/examples/gen_server
 
 #include <otter/otter.hpp>
 
@@ -34,6 +34,7 @@ struct wait_for { // replied to only once the key exists
   std::string key;
 };
 struct clear {};
+struct expire {}; // a plain message (not a call or cast): goes to handle_info
 
 class kv_store {
 public:
@@ -61,6 +62,13 @@ public:
 
   // Casts get no reply.
   void handle_cast(clear) { data_.clear(); }
+
+  // Plain messages go to handle_info, picked by type like the other handlers.
+  // (Several overloads? List their types: using info_types = gs::info<expire, tick>;)
+  void handle_info(expire) {
+    std::printf("kv_store: expire arrived as a plain message; dropping %zu keys\n", data_.size());
+    data_.clear();
+  }
 
   void terminate(const otter::exit_reason& why) { std::printf("kv_store: terminating (%s)\n", why.to_string().c_str()); }
 
@@ -93,6 +101,11 @@ otter::process main_process() {
   gs::cast(store, clear{});
   const std::optional<int> gone = co_await gs::call(store, get("answer"));
   std::printf("after clear: %s\n", gone ? "still there" : "gone");
+
+  co_await gs::call(store, put("again", 1));
+  otter::send(store.pid(), expire{}); // handled by handle_info(expire)
+  const std::optional<int> expired = co_await gs::call(store, get("again"));
+  std::printf("after expire: %s\n", expired ? "still there" : "gone");
 
   // A call that gets no reply in time fails with `timeout` (try_call returns a
   // result instead of throwing).
