@@ -122,13 +122,17 @@ TEST_CASE("node.run - kills the processes still running when the first exits, ru
   };
   otter::node node(two_cores());
   const int rc10 = node.run([]() -> otter::process {
+    const otter::pid me = otter::self();
     for (int i = 0; i < 10; ++i) {
-      otter::spawn(otter::spread(), []() -> otter::process {
+      otter::spawn(otter::spread(), [me]() -> otter::process {
         guard g;
+        otter::send(me, 0.5); // running, with its guard alive
         co_await otter::receive<int>(); // never comes
       });
     }
-    co_await otter::sleep(1ms);
+    // Every child is running before the first process exits: one that had not
+    // started yet would have no guard to destroy.
+    for (int i = 0; i < 10; ++i) co_await otter::receive<double>();
   });
   CHECK(rc10 == 0);
   CHECK(destroyed == 10);
