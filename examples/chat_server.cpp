@@ -12,6 +12,12 @@
 //
 // A room monitors its members, and they monitor it: the hidden command /crash
 // makes a room throw, and its members rejoin a fresh one through the lobby.
+//
+// A member who stops reading cannot take the server's memory: each
+// connection's mailbox holds at most `max_queued_lines` lines (a bounded
+// mailbox that refuses senders when full), the room disconnects a member whose
+// mailbox refuses a line, and a send the client does not take within the
+// socket's send timeout ends the connection.
 
 #include <algorithm>
 #include <cstdio>
@@ -35,6 +41,7 @@ namespace sup = otter::supervisor;
 
 constexpr std::size_t max_line = 4096;
 constexpr std::size_t max_name = 32;
+constexpr std::uint32_t max_queued_lines = 256; // lines waiting for a slow member
 
 // Requests. Those owning strings have constructors, so they are safe to build
 // inside a co_await expression with g++ 12 (see docs/gcc12.md).
@@ -88,8 +95,18 @@ public:
     auto from = members_.find(s.from);
     if (from == members_.end()) return; // left meanwhile
     const std::string line = "[" + name_ + "] " + from->second.nick + ": " + s.text + "\n";
+    std::vector<otter::pid> too_slow;
     for (const auto& [pid, m] : members_)
-      if (pid != s.from) otter::send(pid, room_line{line});
+      if (pid != s.from && !otter::try_send(pid, room_line{line})) too_slow.push_back(pid);
+    // A member whose mailbox is full has not read its last max_queued_lines
+    // lines: disconnect it (killed: it may be stuck writing to its socket).
+    for (const otter::pid pid : too_slow) {
+      otter::exit(pid, otter::exit_reason::killed());
+      if (auto it = members_.find(pid); it != members_.end()) {
+        otter::demonitor(it->second.watch, true);
+        drop(it);
+      }
+    }
   }
   void handle_cast(leave l) {
     if (auto it = members_.find(l.member); it != members_.end()) {
@@ -260,6 +277,7 @@ enum class event { data, room_line, room_down, closed };
 // Trapping exits turns the server's stop into a message.
 otter::process chat_connection(net::tcp_socket socket) {
   otter::trap_exit(true);
+  otter::set_mailbox_limit({max_queued_lines, otter::on_full::fail}); // see try_send in chat_room
   session s;
   s.socket = std::move(socket);
   s.nick = "guest" + std::to_string(s.socket.id());

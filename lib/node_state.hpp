@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 #include <thread>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include <otter/node.hpp>
 
 #include "blocking_pool.hpp"
+#include "mailbox_gauge.hpp"
 #include "logger.hpp"
 #include "name_table.hpp"
 #include "uring/ring.hpp"
@@ -33,6 +36,13 @@ struct node_state {
   std::atomic<bool> stopping{false};
   std::atomic<unsigned> next_spread{0};
   name_table names;
+
+  // Bounded mailboxes whose senders may be refused or held back (policy fail
+  // or block), by pid bits; senders on other cores look here. `listed_gauges`
+  // lets every other send skip the lookup.
+  std::shared_mutex gauges_mutex;
+  std::unordered_map<std::uint64_t, mailbox_gauge*> gauges;
+  std::atomic<std::uint32_t> listed_gauges{0};
   blocking_pool blocking_threads; // before `schedulers` in destruction: it pushes into their inboxes
 
   // The first process of node::run.

@@ -14,6 +14,8 @@
 
 namespace otter::detail {
 
+struct mailbox_gauge;
+
 struct monitor_entry {
   ref tag;
   pid other; // the monitored process, or the monitoring one
@@ -43,6 +45,16 @@ struct process_ext {
   ref awaited_reply;
   /// The process's live mailbox marks, newest first (see mailbox_mark.cpp).
   mailbox_mark* marks = nullptr;
+
+  /// A bounded mailbox's state (see mailbox_gauge.hpp); owned, freed at exit.
+  mailbox_gauge* bound = nullptr;
+  /// While a receive of a bounded process is active: its scan position, which
+  /// drop_oldest keeps valid when it takes an envelope out.
+  envelope*** receive_scan = nullptr;
+  /// While waiting in send_wait for room in `room_in`'s mailbox: the ticket
+  /// its wake-up must carry (0: not waiting).
+  std::uint64_t room_token = 0;
+  pid room_in;
 
   /// Set on a supervisor while it starts a child: a process it spawns linked
   /// meanwhile is that child, and gets a share of this in `child_of`.

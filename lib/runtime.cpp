@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <otter/mailbox_limit.hpp>
+
 #include "scheduler.hpp"
 
 namespace otter::detail {
@@ -29,7 +31,10 @@ void send_envelope(pid to, envelope* e) {
     destroy(e);
     current_scheduler("otter::send");
   }
-  s->deliver(to, e);
+  if (!s->deliver_refusable(to, e)) [[unlikely]] {
+    destroy(e);
+    throw mailbox_full(to);
+  }
 }
 
 void requeue(pcb& p) noexcept { tl_scheduler->make_ready(p); }

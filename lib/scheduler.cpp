@@ -82,7 +82,8 @@ void install_spawn(envelope* e, scheduler& s) {
 }
 } // namespace
 
-scheduler::scheduler(node_state& node, unsigned index) : node_(node), index_(index) {
+scheduler::scheduler(node_state& node, unsigned index)
+    : node_(node), listed_gauges_(&node.listed_gauges), index_(index) {
   eventfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (eventfd_ < 0) throw runtime_unavailable(errno, "otter: eventfd failed");
   outbound_.resize(node.options.schedulers);
@@ -192,6 +193,11 @@ void scheduler::exit_process(pcb& p, bool quietly) {
   const std::uint8_t flags = p.flags;
   process_ext* ext = std::exchange(p.ext, nullptr);
   const exit_reason reason = ext != nullptr ? ext->reason : exit_reason::normal();
+  if ((flags & pcb_flag::bounded) != 0) {
+    p.ext = ext;
+    release_mailbox_bound(*this, p); // senders on other cores stop finding it
+    p.ext = nullptr;
+  }
   envelope* mail = p.mailbox_head;
   p.waiter = nullptr;
 

@@ -20,6 +20,7 @@
 #include <otter/timer.hpp>
 
 #include "inbox.hpp"
+#include "mailbox_gauge.hpp"
 #include "slot_table.hpp"
 #include "timer_wheel.hpp"
 #include "uring/ops.hpp"
@@ -80,22 +81,41 @@ public:
     else
       deliver_remote(to, e);
   }
-  void deliver_local(std::uint64_t to, envelope* e) noexcept {
+  /// Puts `e` into the mailbox of the local process `to` (pid bits). False only
+  /// if `refusable` and a bounded mailbox refuses the sender (policy fail or
+  /// block, full): then `e` is still the caller's. Otherwise `e` is consumed.
+  bool deliver_local(std::uint64_t to, envelope* e, bool refusable = false) noexcept {
     const pid id = pid::from_bits(to);
     pcb* p = procs_.find(id.slot(), id.generation());
     if (p == nullptr) [[unlikely]] {
       destroy(e); // sending to a dead process is a no-op
-      return;
+      return true;
     }
     if (e->tag->kind == message_kind::reply && !reply_awaited(*p, e)) [[unlikely]] {
       destroy(e); // a late reply: its call gave up waiting
-      return;
+      return true;
+    }
+    if ((p->flags & pcb_flag::bounded) != 0) [[unlikely]] {
+      const arrival a = bounded_arrival(*p, e, to, refusable);
+      if (a == arrival::refused) return false;
+      if (a == arrival::dropped) return true;
     }
     p->push_message(e);
     if (p->waiter != nullptr && p->waiter->match(p->waiter, e)) {
       p->waiter = nullptr;
       make_ready(*p);
     }
+    return true;
+  }
+  /// A send from a process: like `deliver`, but a bounded mailbox with policy
+  /// fail or block that is full refuses it (false; `e` is still the caller's).
+  bool deliver_refusable(pid to, envelope* e) {
+    if (to.scheduler() == index_) [[likely]]
+      return deliver_local(to.bits(), e, true);
+    if (listed_gauges_->load(std::memory_order_relaxed) != 0) [[unlikely]]
+      return gated_remote_send(*this, to, e);
+    deliver_remote(to, e);
+    return true;
   }
   void deliver_remote(pid to, envelope* e);
   static bool reply_awaited(const pcb& p, const envelope* e) noexcept;
@@ -149,6 +169,7 @@ private:
   void shutdown();
 
   node_state& node_;
+  const std::atomic<std::uint32_t>* listed_gauges_; // node_.listed_gauges
   const unsigned index_;
   std::unique_ptr<uring::ring> ring_;
   std::unique_ptr<uring::buffer_ring> buffers_;

@@ -48,6 +48,8 @@ started_process start_process(prepared_process&& prepared, spawn_options options
       ext_of(p).monitored_by.push_back({out.monitor, parent->self});
       ext_of(*parent).monitors.push_back({out.monitor, out.id});
     }
+    if (options.mailbox.messages != 0) [[unlikely]]
+      install_mailbox_bound(home, p, options.mailbox); // before anyone knows the pid
   } catch (...) { // the process table is full, or out of memory
     if (prepared.owned != nullptr) prepared.owned_delete(prepared.owned);
     process_ext* ext = std::exchange(p.ext, nullptr);

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <otter/detail/envelope.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/pid.hpp>
 #include <otter/spawn.hpp>
@@ -19,6 +20,8 @@ struct exit_message {
   pid from;
   exit_reason reason;
 };
+template <>
+inline constexpr bool detail::exempt_from_mailbox_limit<exit_message> = true;
 
 /// Links the calling process to `other`, both ways. When either exits with a
 /// reason other than `normal`, the other receives an exit signal with that

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <otter/detail/envelope.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/pid.hpp>
 #include <otter/ref.hpp>
@@ -21,6 +22,8 @@ struct down_message {
   pid process;
   exit_reason reason;
 };
+template <>
+inline constexpr bool detail::exempt_from_mailbox_limit<down_message> = true;
 
 /// Monitors `target`: when it exits, the caller receives a `down_message` with
 /// the returned reference and the exit reason. Monitors are one-way and stack

@@ -12,6 +12,7 @@
 #include <otter/io_result.hpp>
 #include <otter/link.hpp>
 #include <otter/logger.hpp>
+#include <otter/mailbox_limit.hpp>
 #include <otter/mailbox_mark.hpp>
 #include <otter/message.hpp>
 #include <otter/monitor.hpp>

@@ -188,6 +188,8 @@ public:
   receive_awaiter& operator=(const receive_awaiter&) = delete;
   ~receive_awaiter() {
     if constexpr (timed) disarm_timer(&timeout_.timer);
+    if (process_ != nullptr && (process_->flags & pcb_flag::bounded) != 0) [[unlikely]]
+      unwatch_receive_scan(*process_);
   }
 
   /// Looks only at messages after `mark`, a link in the mailbox (a saved
@@ -203,6 +205,8 @@ public:
     } else {
       scan_ = start_ != nullptr ? start_ : &process_->mailbox_head;
     }
+    if ((process_->flags & pcb_flag::bounded) != 0) [[unlikely]]
+      watch_receive_scan(*process_, &scan_); // drop_oldest keeps it valid
     for (envelope* e = *scan_; e != nullptr; e = *scan_) {
       if (matches(e)) {
         // Found at once. Within the budget, carry on without suspending;
@@ -240,6 +244,8 @@ public:
       disarm_timer(&timeout_.timer);
       if (which_ == timed_out) return timeout_.handler();
     }
+    if ((process_->flags & pcb_flag::bounded) != 0) [[unlikely]]
+      unwatch_receive_scan(*process_);
     envelope* e = process_->take_message(scan_);
     return invoke(e, std::index_sequence_for<Clauses...>{});
   }

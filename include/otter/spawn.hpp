@@ -13,6 +13,7 @@
 #include <utility>
 
 #include <otter/detail/callable_traits.hpp>
+#include <otter/mailbox_limit.hpp>
 #include <otter/pid.hpp>
 #include <otter/process.hpp>
 #include <otter/ref.hpp>
@@ -32,6 +33,9 @@ struct spawn_options {
   bool link = false;
   /// Monitor the new process before it runs (spawn_monitor).
   bool monitor = false;
+  /// A bound on the new process's mailbox, in force before anyone can send to
+  /// it (see otter/mailbox_limit.hpp). Unbounded by default.
+  mailbox_limit mailbox{};
 };
 
 /// Options that start the process on scheduler `index` (taken modulo the node's count).

@@ -36,7 +36,15 @@ struct type_tag {
   message_kind kind = message_kind::plain;
   /// For replies: the tag of the call the envelope answers.
   ref (*reply_tag)(const envelope*) noexcept = nullptr;
+  /// Never counted, refused or dropped by a mailbox bound (mailbox_limit.hpp).
+  bool unbounded = false;
 };
+
+/// Message types that a mailbox bound leaves alone: the signals supervision
+/// relies on (exit and DOWN messages) and what has flow control of its own
+/// (a socket's active-mode messages). Specialised beside each such type.
+template <class T>
+inline constexpr bool exempt_from_mailbox_limit = false;
 
 struct envelope {
   envelope* next = nullptr;
@@ -61,7 +69,8 @@ void destroy_message(envelope* e) noexcept {
 
 /// The tag of messages of type T; comparing tags' addresses compares types.
 template <class T>
-inline constexpr type_tag message_tag{&destroy_message<T>, nullptr, message_kind::plain, nullptr};
+inline constexpr type_tag message_tag{&destroy_message<T>, nullptr, message_kind::plain, nullptr,
+                                      exempt_from_mailbox_limit<T>};
 
 template <class T>
 const type_tag* tag_of() noexcept {

@@ -18,6 +18,11 @@ struct pcb;
 /// Moves every mark of `p` that sits at the link `from` (inside an envelope
 /// being taken out of the mailbox) to `to`, the link that replaces it.
 void move_marks(pcb& p, envelope** from, envelope** to) noexcept;
+/// Keeps the count of a bounded mailbox (otter/mailbox_limit.hpp) when `e` is taken out.
+void note_bounded_take(pcb& p, envelope* e) noexcept;
+/// A receive of a bounded process publishes its scan position while active.
+void watch_receive_scan(pcb& p, envelope*** scan) noexcept;
+void unwatch_receive_scan(pcb& p) noexcept;
 
 /// Installed by a receive that is waiting. Messages delivered while the process
 /// waits are offered to `match`, on the process's own scheduler thread; the
@@ -40,6 +45,7 @@ inline constexpr std::uint8_t named = 2;        // may have a registered name
 inline constexpr std::uint8_t root = 4;         // the process started by node::run
 inline constexpr std::uint8_t kill_pending = 8; // an exit signal killed it; tear down
 inline constexpr std::uint8_t marked = 16;      // has live mailbox marks (otter::mailbox_mark)
+inline constexpr std::uint8_t bounded = 32;     // its mailbox has a bound (otter::mailbox_limit)
 } // namespace pcb_flag
 
 struct pcb {
@@ -70,9 +76,11 @@ struct pcb {
     envelope* e = *link;
     *link = e->next;
     if (mailbox_tail == &e->next) mailbox_tail = link;
-    // A mark at the taken envelope's link now belongs at the link before it.
-    if ((flags & pcb_flag::marked) != 0) [[unlikely]]
-      move_marks(*this, &e->next, link);
+    if ((flags & (pcb_flag::marked | pcb_flag::bounded)) != 0) [[unlikely]] {
+      // A mark at the taken envelope's link now belongs at the link before it.
+      if ((flags & pcb_flag::marked) != 0) move_marks(*this, &e->next, link);
+      if ((flags & pcb_flag::bounded) != 0) note_bounded_take(*this, e);
+    }
     return e;
   }
 };

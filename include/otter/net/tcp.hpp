@@ -13,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include <otter/detail/envelope.hpp>
 #include <otter/detail/io_wait.hpp>
 #include <otter/detail/timer_node.hpp>
 #include <otter/io_result.hpp>
@@ -256,3 +257,12 @@ private:
 };
 
 } // namespace otter::net
+
+// Active-mode messages have flow control of their own (active_mode::once and
+// times): a mailbox bound never counts or drops them.
+template <>
+inline constexpr bool otter::detail::exempt_from_mailbox_limit<otter::net::tcp_data> = true;
+template <>
+inline constexpr bool otter::detail::exempt_from_mailbox_limit<otter::net::tcp_closed> = true;
+template <>
+inline constexpr bool otter::detail::exempt_from_mailbox_limit<otter::net::tcp_error> = true;
