@@ -21,6 +21,7 @@ namespace otter::detail {
 
 class scheduler;
 struct pcb;
+struct process_ext;
 
 struct mailbox_gauge {
   std::uint32_t limit = 0;
@@ -73,7 +74,8 @@ bool gated_remote_send(scheduler& here, pid to, envelope* e);
 void bounded_taken(pcb& p, envelope* e) noexcept;
 
 /// A bounded process exits: unlist its gauge, release its waiting senders.
-void release_mailbox_bound(scheduler& s, pcb& p) noexcept;
+/// (`ext` is `p`'s, which exit_process has taken from it already.)
+void release_mailbox_bound(scheduler& s, pcb& p, process_ext* ext) noexcept;
 
 /// Installs a bound on a process that is not running yet, or the running one.
 void install_mailbox_bound(scheduler& s, pcb& p, mailbox_limit limit);

@@ -139,6 +139,12 @@ room check_room(mailbox_gauge& g, pcb* me, pid receiver, bool reserve) {
   }
 }
 
+// Sends `e`, whose place a gate reserved in in_transit, to `to`'s core.
+void post_admitted(scheduler& here, pid to, envelope* e) {
+  e->to = (to.bits() & ~std::uint64_t{0xff}) | admitted_marker;
+  here.post(to.scheduler(), e);
+}
+
 void count_queued(pcb& p, mailbox_gauge& g) noexcept {
   std::uint32_t n = 0;
   for (envelope* e = p.mailbox_head; e != nullptr; e = e->next)
@@ -226,8 +232,7 @@ bool gated_remote_send(scheduler& here, pid to, envelope* e) {
     auto it = node.gauges.find(to.bits());
     if (it != node.gauges.end()) {
       if (check_room(*it->second, nullptr, to, true) != room::yes) return false;
-      e->to = (to.bits() & ~std::uint64_t{0xff}) | admitted_marker;
-      here.post(to.scheduler(), e);
+      post_admitted(here, to, e);
       return true;
     }
   }
@@ -235,8 +240,7 @@ bool gated_remote_send(scheduler& here, pid to, envelope* e) {
   return true;
 }
 
-void release_mailbox_bound(scheduler& s, pcb& p) noexcept {
-  process_ext* ext = p.ext;
+void release_mailbox_bound(scheduler& s, pcb& p, process_ext* ext) noexcept {
   if (ext == nullptr || ext->bound == nullptr) return;
   mailbox_gauge* g = ext->bound;
   unlist(s.node(), *g, p.self);
@@ -250,7 +254,7 @@ void install_mailbox_bound(scheduler& s, pcb& p, mailbox_limit limit) {
   node_state& node = s.node();
   process_ext& ext = ext_of(p);
   if (limit.messages == 0) {
-    release_mailbox_bound(s, p);
+    release_mailbox_bound(s, p, &ext);
     return;
   }
   if (ext.bound == nullptr) {
@@ -314,8 +318,7 @@ int send_or_wait(pid to, envelope* e) {
     if (it != node.gauges.end()) {
       switch (check_room(*it->second, &me, to, true)) {
       case room::yes:
-        e->to = (to.bits() & ~std::uint64_t{0xff}) | admitted_marker;
-        s.post(to.scheduler(), e);
+        post_admitted(s, to, e);
         return 1;
       case room::refused:
         return -1;

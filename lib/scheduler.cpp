@@ -193,11 +193,7 @@ void scheduler::exit_process(pcb& p, bool quietly) {
   const std::uint8_t flags = p.flags;
   process_ext* ext = std::exchange(p.ext, nullptr);
   const exit_reason reason = ext != nullptr ? ext->reason : exit_reason::normal();
-  if ((flags & pcb_flag::bounded) != 0) {
-    p.ext = ext;
-    release_mailbox_bound(*this, p); // senders on other cores stop finding it
-    p.ext = nullptr;
-  }
+  if ((flags & pcb_flag::bounded) != 0) release_mailbox_bound(*this, p, ext); // senders elsewhere stop finding it
   envelope* mail = p.mailbox_head;
   p.waiter = nullptr;
 

@@ -12,7 +12,8 @@
 //
 // What counts: messages sent with otter::send / try_send / send_wait, and
 // gen_server calls and casts. Never counted and never dropped: exit and DOWN
-// messages (the signals supervision relies on) and call replies.
+// messages (the signals supervision relies on), call replies, and a socket's
+// active-mode messages (flow-controlled by active_mode already).
 
 #include <otter/detail/config.hpp>
 
