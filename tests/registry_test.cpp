@@ -4,6 +4,7 @@
 #include <string>
 
 #include <otter/errors.hpp>
+#include <otter/monitor.hpp>
 #include <otter/node.hpp>
 #include <otter/process.hpp>
 #include <otter/receive.hpp>
@@ -11,6 +12,7 @@
 #include <otter/spawn.hpp>
 #include <otter/timer.hpp>
 
+#include "support/await.hpp"
 #include "support/otter_test.hpp"
 
 using namespace otter_test;
@@ -61,17 +63,16 @@ TEST_CASE("register_name - a name registered from another core dies with its pro
     otter::pid child = otter::spawn(otter::on_scheduler(1), []() -> otter::process {
       co_await otter::receive<int>();
     });
-    // Runs after the child on scheduler 1: its run queue is first in, first out.
-    otter::pid probe = otter::spawn(otter::on_scheduler(1), []() -> otter::process {
-      auto from = co_await otter::receive<otter::pid>();
-      otter::send(from, std::string("after"));
-    });
+    const otter::ref watch = otter::monitor(child);
     otter::register_name("remote", child);
     CHECK(otter::whereis("remote") == child);
-    otter::send(child, 1);               // it exits...
-    otter::send(probe, otter::self());   // ...before the probe runs
-    auto after = co_await otter::receive<std::string>(patience);
-    REQUIRE(after.has_value());
+    otter::send(child, 1); // it exits
+    // A process's name is gone before its DOWN is sent. Nothing else orders
+    // the child's exit before what another process does: a probe on the
+    // child's core, asked after it, sometimes answered while the name was
+    // still there.
+    auto down = co_await down_of(watch);
+    REQUIRE(down.has_value());
     CHECK_FALSE(otter::whereis("remote"));
   });
 }
