@@ -34,7 +34,9 @@ struct done {};
 otter::process lookup(std::shared_ptr<const slow_database> db, int id, otter::pid report_to) {
   // The lambda owns what it uses (db by shared_ptr, id by value): it runs on
   // another thread, and would run to its end even if this process were killed.
-  std::string row = co_await otter::blocking([db, id] { return db->query(id); });
+  // (Named first: g++ 12 mishandles owning captures inside co_await, docs/gcc12.md.)
+  auto query = [db, id] { return db->query(id); };
+  std::string row = co_await otter::blocking(std::move(query));
   otter::send(report_to, std::move(row));
 }
 
