@@ -103,6 +103,16 @@ sigset_t stop_signal_set() {
 
 } // namespace
 
+void detail::node_state::fail(std::exception_ptr e) noexcept {
+  {
+    std::lock_guard lock(root_mutex);
+    if (!failure) failure = std::move(e);
+    root_exited.notify_all();
+  }
+  stopping.store(true, std::memory_order_release);
+  for (auto& s : schedulers) s->interrupt();
+}
+
 node::node(node_options options) {
   const std::vector<int> cpus = allowed_cpus();
   unsigned n = options.schedulers != 0 ? options.schedulers : static_cast<unsigned>(cpus.size());
@@ -165,7 +175,8 @@ node::node(node_options options) {
 
 node::~node() {
   detail::node_state& st = *state_;
-  kill_everything(st);
+  // After a failure the schedulers have stopped and killed their processes themselves.
+  if (!st.failed()) kill_everything(st);
   // Blocking work still queued comes back unrun; running work is waited for.
   // Both return to schedulers that still run, which free it (its processes are gone).
   st.blocking().shutdown();
@@ -183,6 +194,13 @@ int node::run_prepared(detail::prepared_process&& prepared) {
   detail::node_state& st = *state_;
   {
     std::lock_guard lock(st.root_mutex);
+    // A ring failed earlier: the schedulers are gone. Free the unstarted
+    // process (its frame first: it may refer to what it owns).
+    if (st.failure) {
+      { const process unstarted(std::move(prepared.body)); }
+      if (prepared.owned != nullptr) prepared.owned_delete(prepared.owned);
+      std::rethrow_exception(st.failure);
+    }
     st.root_done = false;
   }
   st.stop_requests.store(0);
@@ -197,7 +215,11 @@ int node::run_prepared(detail::prepared_process&& prepared) {
   st.schedulers[0]->adopt(p);
   {
     std::unique_lock lock(st.root_mutex);
-    st.root_exited.wait(lock, [&] { return st.root_done; });
+    st.root_exited.wait(lock, [&] { return st.root_done || st.failure; });
+    if (st.failure) {
+      st.root_pid.store(0);
+      std::rethrow_exception(st.failure);
+    }
   }
   st.root_pid.store(0);
   kill_everything(st);

@@ -10,6 +10,8 @@
 
 #include <otter/errors.hpp>
 
+#include "failure.hpp"
+
 namespace otter::detail::uring {
 
 static_assert(cqe_more == IORING_CQE_F_MORE);
@@ -18,15 +20,8 @@ static_assert(cqe_buffer_shift == IORING_CQE_BUFFER_SHIFT);
 
 namespace {
 
-io_uring_sqe* next_sqe(ring& r) {
-  io_uring* u = &r.get().r;
-  io_uring_sqe* sqe = io_uring_get_sqe(u);
-  if (sqe == nullptr) { // the submission queue is full: hand it to the kernel first
-    io_uring_submit(u);
-    sqe = io_uring_get_sqe(u);
-  }
-  return sqe;
-}
+// Throws (the process that asked crashes) when no SQE can be had.
+io_uring_sqe* next_sqe(ring& r) { return r.get().sqe(); }
 
 } // namespace
 
@@ -92,8 +87,11 @@ void prep_fsync(ring& r, int fd, completion* done) {
   io_uring_sqe_set_data(sqe, done);
 }
 
-void prep_cancel(ring& r, completion* target) {
-  io_uring_sqe* sqe = next_sqe(r);
+void prep_cancel(ring& r, completion* target) noexcept {
+  // From destructors and timers: no SQE (a dead or busy ring) means no cancel;
+  // the request then ends with the ring.
+  io_uring_sqe* sqe = r.get().sqe_or_null();
+  if (sqe == nullptr) return;
   io_uring_prep_cancel(sqe, target, 0);
   io_uring_sqe_set_data(sqe, nullptr);
 }
@@ -118,7 +116,7 @@ buffer_ring::buffer_ring(ring& r, std::uint16_t group, unsigned count, unsigned 
   if (const int rc = io_uring_register_buf_ring(&r.get().r, &reg, 0); rc < 0) {
     std::free(memory_);
     ::munmap(ring_memory_, ring_bytes);
-    throw runtime_unavailable(-rc, "otter: cannot register io_uring provided buffers (needs Linux 5.19 or newer)");
+    throw runtime_unavailable(-rc, register_failure_message(-rc, "the receive buffers (a ring of provided buffers)"));
   }
   const int mask = io_uring_buf_ring_mask(count);
   for (unsigned i = 0; i < count; ++i)
