@@ -186,6 +186,32 @@ TEST_CASE("uring - io_uring_enter refused while running stops every scheduler an
   CHECK(count_of(out.output, std::strerror(EPERM)) == 1);
 }
 
+TEST_CASE("uring - io_uring_enter answering EBUSY for ever fails the node after bounded retries", "[uring]") {
+  const outcome out = in_child([](int fd) {
+    if (!refuse_syscall(__NR_io_uring_enter, EBUSY)) return filter_refused;
+    try {
+      otter::node_options o = two_cores();
+      o.log.reports = false;
+      otter::node n(o); // may start: EBUSY is transient at first
+      (void)n.run([]() -> otter::process {
+        for (;;) co_await otter::sleep(std::chrono::milliseconds(1));
+      });
+    } catch (const otter::runtime_unavailable& e) {
+      say(fd, e.what());
+      return e.code().value() == EBUSY ? refused_as_expected : wrong_errno;
+    } catch (...) {
+      return other_exception;
+    }
+    return started_anyway;
+  });
+  INFO(out.output);
+  REQUIRE_FALSE(out.timed_out);
+  CHECK(out.status == refused_as_expected);
+  CHECK(out.output.find("io_uring_enter") != std::string::npos);
+  CHECK(out.output.find("EBUSY") != std::string::npos);
+  CHECK(count_of(out.output, std::strerror(EBUSY)) == 1);
+}
+
 TEST_CASE("uring - io_uring_register refused fails the node's start naming io_uring_register and the errno",
           "[uring]") {
   const outcome out = start_node_refusing(__NR_io_uring_register, EPERM);

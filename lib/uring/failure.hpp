@@ -19,8 +19,8 @@ std::string setup_failure_message(int err);
 /// exists but the kernel will not run it.
 std::string enter_failure_message(int err, std::string_view doing);
 
-/// io_uring_enter kept answering EBUSY or EAGAIN although every completion was
-/// reaped between the tries.
+/// io_uring_enter kept answering EINTR, EBUSY or EAGAIN although every
+/// completion was reaped between the tries.
 std::string enter_busy_message(int err, unsigned tries);
 
 /// io_uring_register refused registering `what` ("the receive buffers").

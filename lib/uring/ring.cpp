@@ -16,8 +16,8 @@ namespace otter::detail::uring {
 
 namespace {
 
-// EBUSY/EAGAIN answers in a row, each after reaping every completion, before
-// the ring counts as dead rather than busy.
+// EINTR/EBUSY/EAGAIN answers in a row, each after reaping every completion,
+// before the ring counts as dead rather than busy.
 constexpr unsigned max_busy_streak = 1000;
 
 void on_eventfd_read(completion*, int, std::uint32_t) noexcept;
@@ -47,13 +47,16 @@ int ring::impl::check_enter_noexcept(int rc, const char* doing) noexcept {
     busy_streak = 0;
     return rc;
   }
-  if (rc == -EINTR) return rc; // a signal: try again
-  int err = -rc;
-  if ((rc == -EBUSY || rc == -EAGAIN) && ++busy_streak < max_busy_streak) return rc;
+  // A signal (EINTR) or a kernel that must post completions first (EBUSY,
+  // EAGAIN): try again after a reap. Only a long streak of them, with nothing
+  // done in between, is a failure: the node would otherwise spin for ever.
+  const int err = -rc;
+  const bool transient = rc == -EINTR || rc == -EBUSY || rc == -EAGAIN;
+  if (transient && ++busy_streak < max_busy_streak) return rc;
   failed = true;
   failed_errno = err;
   try {
-    failure = rc == -EBUSY || rc == -EAGAIN ? enter_busy_message(err, busy_streak) : enter_failure_message(err, doing);
+    failure = transient ? enter_busy_message(err, busy_streak) : enter_failure_message(err, doing);
   } catch (...) {
     failure.clear(); // no memory for the message: runtime_unavailable still names the errno
   }
@@ -164,7 +167,7 @@ void ring::submit() {
       return;
     rc = im.check_enter(rc, "submitting requests");
     if (rc >= 0) return;
-    reap();
+    reap(); // transient: make room, then try again
   }
 }
 

@@ -39,9 +39,9 @@ public:
   void message_ring(int target_fd);
 
   // submit, poll, wait, watch_eventfd and message_ring check what
-  // io_uring_enter answers. A signal (EINTR) or a timeout is nothing; EBUSY
-  // and EAGAIN mean "reap first", and the ring reaps and tries again, giving
-  // up after a long streak. Anything else (EPERM from a seccomp policy...)
+  // io_uring_enter answers. A timeout is nothing; a signal (EINTR), EBUSY
+  // and EAGAIN mean "try again" ("reap first"), and the ring reaps and tries
+  // again, giving up after a long streak of them. Anything else (EPERM from a seccomp policy...)
   // kills the ring: they throw otter::runtime_unavailable naming
   // io_uring_enter, the errno and the likely cause, and throw it again on
   // every later call. The scheduler then fails the node.

@@ -26,10 +26,10 @@ struct ring::impl {
   bool failed = false;
   int failed_errno = 0;
   std::string failure;
-  unsigned busy_streak = 0; // EBUSY/EAGAIN answers in a row
+  unsigned busy_streak = 0; // EINTR/EBUSY/EAGAIN answers in a row
 
   /// Sorts an io_uring_enter result (from liburing's submit and wait calls):
-  /// >= 0, -EINTR and -ETIME are fine (returned as they are); -EBUSY and
+  /// >= 0 and -ETIME are fine (returned as they are); -EINTR, -EBUSY and
   /// -EAGAIN are transient (the caller reaps, then tries again) until they
   /// persist; anything else kills the ring and throws runtime_unavailable.
   int check_enter(int rc, const char* doing);
