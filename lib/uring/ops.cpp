@@ -126,7 +126,8 @@ buffer_ring::buffer_ring(ring& r, std::uint16_t group, unsigned count, unsigned 
 }
 
 buffer_ring::~buffer_ring() {
-  io_uring_unregister_buf_ring(&ring_.get().r, group_);
+  // A refusal here changes nothing: closing the ring drops the registration too.
+  (void)io_uring_unregister_buf_ring(&ring_.get().r, group_);
   ::munmap(ring_memory_, sizeof(io_uring_buf) * count_);
   std::free(memory_);
 }
