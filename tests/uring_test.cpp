@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include <csignal>
@@ -234,6 +235,31 @@ TEST_CASE("uring - io_uring_setup refused fails the node's start naming seccomp 
   CHECK(out.output.find("EPERM") != std::string::npos);
   CHECK(out.output.find("kernel.io_uring_disabled") != std::string::npos);
   CHECK(count_of(out.output, std::strerror(EPERM)) == 1);
+}
+
+TEST_CASE("uring - receive_buffers that is not a power of two fails the node's start naming the option",
+          "[uring]") {
+  for (unsigned count : {0u, 3u, 65536u}) {
+    otter::node_options o = one_core();
+    o.receive_buffers = count;
+    std::string what;
+    try {
+      otter::node n(o);
+    } catch (const std::invalid_argument& e) {
+      what = e.what();
+    }
+    INFO(count);
+    CHECK(what.find("receive_buffers must be a power of two") != std::string::npos);
+  }
+  otter::node_options o = one_core();
+  o.receive_buffer_size = 0;
+  std::string what;
+  try {
+    otter::node n(o);
+  } catch (const std::invalid_argument& e) {
+    what = e.what();
+  }
+  CHECK(what.find("receive_buffer_size") != std::string::npos);
 }
 
 TEST_CASE("uring - runtime_unavailable's what() says the errno's text exactly once", "[uring]") {

@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #include <liburing.h>
 #include <sys/mman.h>
@@ -98,6 +100,11 @@ void prep_cancel(ring& r, completion* target) noexcept {
 
 buffer_ring::buffer_ring(ring& r, std::uint16_t group, unsigned count, unsigned size)
     : ring_(r), group_(group), count_(count), size_(size) {
+  // The kernel says EINVAL for these, which would read as "kernel too old".
+  if (count == 0 || count > 32768 || (count & (count - 1)) != 0)
+    throw std::invalid_argument("otter::node: node_options::receive_buffers must be a power of two from 1 to "
+                                "32768, not " + std::to_string(count));
+  if (size == 0) throw std::invalid_argument("otter::node: node_options::receive_buffer_size must not be 0");
   // The ring of buffer descriptors must be page aligned.
   const std::size_t ring_bytes = sizeof(io_uring_buf) * count;
   ring_memory_ = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
