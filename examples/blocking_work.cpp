@@ -86,6 +86,12 @@ otter::process main_process(otter::node* node) {
 }
 
 int main() {
-  otter::node node;
-  return node.run(main_process, &node);
+  try {
+    otter::node node;
+    return node.run(main_process, &node);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

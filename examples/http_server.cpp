@@ -119,11 +119,17 @@ otter::process main_process(net::address at) {
 }
 
 int main(int argc, char** argv) {
-  const auto cli = parse_server_cli(argc, argv, 8080);
-  if (!cli) return 2;
-  otter::node_options options;
-  options.schedulers = cli->schedulers;
-  options.stop_on_signals = true;
-  otter::node node(options);
-  return node.run(main_process, cli->at);
+  try {
+    const auto cli = parse_server_cli(argc, argv, 8080);
+    if (!cli) return 2;
+    otter::node_options options;
+    options.schedulers = cli->schedulers;
+    options.stop_on_signals = true;
+    otter::node node(options);
+    return node.run(main_process, cli->at);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

@@ -63,6 +63,12 @@ otter::process main_process() {
 }
 
 int main() {
-  otter::node node;
-  return node.run(main_process);
+  try {
+    otter::node node;
+    return node.run(main_process);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

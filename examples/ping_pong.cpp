@@ -56,9 +56,15 @@ otter::process pinger(long rounds) {
 }
 
 int main(int argc, char** argv) {
-  const long rounds = argc > 1 ? std::atol(argv[1]) : 1'000'000;
-  // A node runs one scheduler per core. run() starts the first process and
-  // returns when it exits: 0 if it exited normally.
-  otter::node node;
-  return node.run(pinger, rounds);
+  try {
+    const long rounds = argc > 1 ? std::atol(argv[1]) : 1'000'000;
+    // A node runs one scheduler per core. run() starts the first process and
+    // returns when it exits: 0 if it exited normally.
+    otter::node node;
+    return node.run(pinger, rounds);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

@@ -44,12 +44,18 @@ otter::process ring(int size, long hops) {
 }
 
 int main(int argc, char** argv) {
-  const int size = argc > 1 ? std::atoi(argv[1]) : 503;
-  const long hops = argc > 2 ? std::atol(argv[2]) : 10'000'000;
-  if (size < 1 || hops < 0) {
-    std::fprintf(stderr, "usage: ring [processes >= 1] [hops >= 0]\n");
-    return 2;
+  try {
+    const int size = argc > 1 ? std::atoi(argv[1]) : 503;
+    const long hops = argc > 2 ? std::atol(argv[2]) : 10'000'000;
+    if (size < 1 || hops < 0) {
+      std::fprintf(stderr, "usage: ring [processes >= 1] [hops >= 0]\n");
+      return 2;
+    }
+    otter::node node;
+    return node.run(ring, size, hops);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
   }
-  otter::node node;
-  return node.run(ring, size, hops);
 }

@@ -65,6 +65,12 @@ otter::process boss() {
 }
 
 int main() {
-  otter::node node;
-  return node.run(boss);
+  try {
+    otter::node node;
+    return node.run(boss);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

@@ -243,19 +243,25 @@ otter::process main_process(int seconds, int clients) {
 }
 
 int main(int argc, char** argv) {
-  int seconds = 3, clients = 32;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::max(1, std::atoi(argv[i + 1]));
-    else if (std::strcmp(argv[i], "--clients") == 0) clients = std::max(1, std::atoi(argv[i + 1]));
-    else {
-      std::fprintf(stderr, "usage: %s [--seconds S] [--clients N]\n", argv[0]);
-      return 2;
+  try {
+    int seconds = 3, clients = 32;
+    for (int i = 1; i + 1 < argc; i += 2) {
+      if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::max(1, std::atoi(argv[i + 1]));
+      else if (std::strcmp(argv[i], "--clients") == 0) clients = std::max(1, std::atoi(argv[i + 1]));
+      else {
+        std::fprintf(stderr, "usage: %s [--seconds S] [--clients N]\n", argv[0]);
+        return 2;
+      }
     }
+    otter::node_options options;
+    options.log.sink = [](const otter::log_record& r) { // on the node's logger thread
+      if (std::holds_alternative<otter::crash_report>(r)) crash_reports.fetch_add(1);
+    };
+    otter::node node(options);
+    return node.run(main_process, seconds, clients);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
   }
-  otter::node_options options;
-  options.log.sink = [](const otter::log_record& r) { // on the node's logger thread
-    if (std::holds_alternative<otter::crash_report>(r)) crash_reports.fetch_add(1);
-  };
-  otter::node node(options);
-  return node.run(main_process, seconds, clients);
 }

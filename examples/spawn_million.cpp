@@ -61,9 +61,15 @@ otter::process parent(long count) {
 }
 
 int main(int argc, char** argv) {
-  const long count = argc > 1 ? std::atol(argv[1]) : 1'000'000;
-  otter::node_options options;
-  options.schedulers = 2;
-  otter::node node(options);
-  return node.run(parent, count);
+  try {
+    const long count = argc > 1 ? std::atol(argv[1]) : 1'000'000;
+    otter::node_options options;
+    options.schedulers = 2;
+    otter::node node(options);
+    return node.run(parent, count);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

@@ -94,18 +94,24 @@ otter::process main_process() {
 }
 
 int main() {
-  otter::node_options options;
-  // Crash and supervisor reports go to stderr by default, written by the
-  // node's logger thread; here they are part of the story.
-  options.log.sink = [](const otter::log_record& r) {
-    if (auto* c = std::get_if<otter::crash_report>(&r)) {
-      std::printf("  ! %s (child %s) crashed: %s\n", otter::to_string(c->process).c_str(), c->child_id.c_str(),
-                  c->reason.to_string().c_str());
-    } else if (auto* s = std::get_if<otter::supervisor_report>(&r)) {
-      if (s->what == otter::supervisor_report::context::shutdown)
-        std::printf("  ! a supervisor gives up after %s exited: %s\n", s->child_id.c_str(), s->reason.to_string().c_str());
-    }
-  };
-  otter::node node(options);
-  return node.run(main_process);
+  try {
+    otter::node_options options;
+    // Crash and supervisor reports go to stderr by default, written by the
+    // node's logger thread; here they are part of the story.
+    options.log.sink = [](const otter::log_record& r) {
+      if (auto* c = std::get_if<otter::crash_report>(&r)) {
+        std::printf("  ! %s (child %s) crashed: %s\n", otter::to_string(c->process).c_str(), c->child_id.c_str(),
+                    c->reason.to_string().c_str());
+      } else if (auto* s = std::get_if<otter::supervisor_report>(&r)) {
+        if (s->what == otter::supervisor_report::context::shutdown)
+          std::printf("  ! a supervisor gives up after %s exited: %s\n", s->child_id.c_str(), s->reason.to_string().c_str());
+      }
+    };
+    otter::node node(options);
+    return node.run(main_process);
+  } catch (const otter::runtime_unavailable& e) {
+    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

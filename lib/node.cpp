@@ -4,7 +4,11 @@
 
 #include <atomic>
 #include <cstdio>
+#include <chrono>
+#include <condition_variable>
 #include <latch>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include <pthread.h>
@@ -44,26 +48,35 @@ void pin_to(int cpu) {
 }
 
 // Kills every process on every core, until a round finds none left: a dying
-// process's destructors may still spawn or send elsewhere.
+// process's destructors may still spawn or send elsewhere. Gives up when the
+// node stops meanwhile (a ring failed): the stopped schedulers kill their own
+// and never run the round, so it is shared with them rather than on this stack.
 void kill_everything(detail::node_state& st) {
   struct round {
-    std::atomic<std::size_t> killed{0};
-    std::latch done;
-    explicit round(std::ptrdiff_t n) : done(n) {}
+    std::mutex m;
+    std::condition_variable cv;
+    std::size_t pending;
+    std::size_t killed = 0;
+    explicit round(std::size_t n) : pending(n) {}
   };
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    round r(st.size());
+  for (int attempt = 0; attempt < 1000 && !st.stopping.load(); ++attempt) {
+    auto r = std::make_shared<round>(st.size());
     for (auto& s : st.schedulers) {
       s->run_soon(
           [](detail::scheduler& sched, void* arg) {
-            auto* rr = static_cast<round*>(arg);
-            rr->killed.fetch_add(sched.kill_all());
-            rr->done.count_down();
+            const std::unique_ptr<std::shared_ptr<round>> rr(static_cast<std::shared_ptr<round>*>(arg));
+            const std::size_t n = sched.kill_all();
+            std::lock_guard lock((*rr)->m);
+            (*rr)->killed += n;
+            --(*rr)->pending;
+            (*rr)->cv.notify_all();
           },
-          &r);
+          new std::shared_ptr<round>(r));
     }
-    r.done.wait();
-    if (r.killed.load() == 0) return;
+    std::unique_lock lock(r->m);
+    while (!r->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return r->pending == 0; }))
+      if (st.stopping.load()) return;
+    if (r->killed == 0) return;
   }
 }
 
@@ -102,6 +115,16 @@ sigset_t stop_signal_set() {
 }
 
 } // namespace
+
+void detail::node_state::fail(std::exception_ptr e) noexcept {
+  {
+    std::lock_guard lock(root_mutex);
+    if (!failure) failure = std::move(e);
+    root_exited.notify_all();
+  }
+  stopping.store(true, std::memory_order_release);
+  for (auto& s : schedulers) s->interrupt();
+}
 
 node::node(node_options options) {
   const std::vector<int> cpus = allowed_cpus();
@@ -165,7 +188,8 @@ node::node(node_options options) {
 
 node::~node() {
   detail::node_state& st = *state_;
-  kill_everything(st);
+  // After a failure the schedulers have stopped and killed their processes themselves.
+  if (!st.failed()) kill_everything(st);
   // Blocking work still queued comes back unrun; running work is waited for.
   // Both return to schedulers that still run, which free it (its processes are gone).
   st.blocking().shutdown();
@@ -183,6 +207,13 @@ int node::run_prepared(detail::prepared_process&& prepared) {
   detail::node_state& st = *state_;
   {
     std::lock_guard lock(st.root_mutex);
+    // A ring failed earlier: the schedulers are gone. Free the unstarted
+    // process (its frame first: it may refer to what it owns).
+    if (st.failure) {
+      { const process unstarted(std::move(prepared.body)); }
+      if (prepared.owned != nullptr) prepared.owned_delete(prepared.owned);
+      std::rethrow_exception(st.failure);
+    }
     st.root_done = false;
   }
   st.stop_requests.store(0);
@@ -197,7 +228,11 @@ int node::run_prepared(detail::prepared_process&& prepared) {
   st.schedulers[0]->adopt(p);
   {
     std::unique_lock lock(st.root_mutex);
-    st.root_exited.wait(lock, [&] { return st.root_done; });
+    st.root_exited.wait(lock, [&] { return st.root_done || st.failure; });
+    if (st.failure) {
+      st.root_pid.store(0);
+      std::rethrow_exception(st.failure);
+    }
   }
   st.root_pid.store(0);
   kill_everything(st);

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,17 @@ struct node_state {
   std::unique_ptr<logger> log;
 
   unsigned size() const noexcept { return static_cast<unsigned>(schedulers.size()); }
+
+  // Set when a scheduler's ring failed while the node ran (under root_mutex):
+  // every scheduler has stopped or is stopping, and node::run throws it.
+  std::exception_ptr failure;
+  /// Any scheduler thread: records the first failure, stops every scheduler
+  /// and wakes node::run.
+  void fail(std::exception_ptr e) noexcept;
+  bool failed() {
+    std::lock_guard lock(root_mutex);
+    return failure != nullptr;
+  }
 
   /// Called on the root process's scheduler when it exits.
   void on_root_exit(const exit_reason& reason) {

@@ -107,7 +107,13 @@ void scheduler::thread_main(const std::function<void(std::exception_ptr)>& start
     ring_ = std::make_unique<uring::ring>(node_.options.ring_entries);
     ring_fd_ = ring_->fd();
     ring_->watch_eventfd(eventfd_);
+    // At start, not on a socket's first receive: a kernel or policy that
+    // refuses io_uring_register fails the node's start, not every connection.
+    buffers_ = std::make_unique<uring::buffer_ring>(*ring_, 0, node_.options.receive_buffers,
+                                                    node_.options.receive_buffer_size);
   } catch (...) {
+    buffers_.reset();
+    ring_.reset();
     started(std::current_exception());
     pool_detach_thread();
     tl_scheduler = nullptr;
@@ -118,7 +124,13 @@ void scheduler::thread_main(const std::function<void(std::exception_ptr)>& start
   wheel_.reset(start / tick_ns);
   started(nullptr);
 
-  loop();
+  try {
+    loop();
+  } catch (...) {
+    // The ring was refused (io_uring_enter failed) or the loop itself failed:
+    // this core can do nothing more, so the whole node stops and run throws it.
+    node_.fail(std::current_exception());
+  }
   shutdown();
 
   buffers_.reset();
@@ -327,10 +339,15 @@ void scheduler::shutdown() {
   }
   flush_outbound();
   // Killed processes cancelled their I/O; let the kernel hand back what it
-  // still holds (buffers, sockets) before the ring goes.
-  for (int i = 0; i < 100 && ring_->in_flight() > 0; ++i) {
-    ring_->submit();
-    ring_->wait(10'000'000);
+  // still holds (buffers, sockets) before the ring goes. A dead ring holds it
+  // until it is closed.
+  try {
+    for (int i = 0; i < 100 && ring_->in_flight() > 0 && !ring_->failed(); ++i) {
+      ring_->submit();
+      ring_->wait(10'000'000);
+    }
+  } catch (...) {
+    node_.fail(std::current_exception());
   }
   envelope* e = inbox_.take_all();
   while (e != nullptr) {
@@ -493,11 +510,7 @@ bool scheduler::cancel_send_timer(timer_ref ref) noexcept {
   return true;
 }
 
-uring::buffer_ring& scheduler::buffers() {
-  if (!buffers_) buffers_ = std::make_unique<uring::buffer_ring>(*ring_, 0, node_.options.receive_buffers,
-                                                                  node_.options.receive_buffer_size);
-  return *buffers_;
-}
+uring::buffer_ring& scheduler::buffers() { return *buffers_; }
 
 void scheduler::idle() {
   if (node_.options.virtual_time) {

@@ -45,8 +45,10 @@ public:
   unsigned node_size() const noexcept { return static_cast<unsigned>(outbound_.size()); }
   node_state& node() noexcept { return node_; }
 
-  /// The thread body: sets up the ring, calls `started` (with the error, if
-  /// setup failed), then loops until the node stops.
+  /// The thread body: sets up the ring and registers the receive buffers,
+  /// calls `started` (with the error, if that failed), then loops until the
+  /// node stops. If the ring fails while it runs, it fails the node
+  /// (node_state::fail), which stops every scheduler.
   void thread_main(const std::function<void(std::exception_ptr)>& started);
 
   // --- processes
@@ -137,7 +139,7 @@ public:
 
   // --- I/O
   uring::ring& ring() noexcept { return *ring_; }
-  /// The provided buffers that multishot receives fill (made on first use).
+  /// The provided buffers that multishot receives fill (registered at start).
   uring::buffer_ring& buffers();
 
   // --- blocking work (otter::blocking)

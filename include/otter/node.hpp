@@ -74,7 +74,8 @@ struct node_state;
 /// ```
 ///
 /// Throws otter::runtime_unavailable (with the cause and the remedy in its
-/// message) if a scheduler cannot set up its io_uring.
+/// message) if a scheduler cannot set up its io_uring, enter it, or register
+/// its receive buffers with it.
 class node {
 public:
   explicit node(node_options options = {});
@@ -87,6 +88,10 @@ public:
   /// running is killed (destructors run) and `run` returns 0 if the first process
   /// exited `normal` (or `shutdown` after a stop signal), 1 otherwise. May be
   /// called again afterwards.
+  ///
+  /// Throws otter::runtime_unavailable if a scheduler's io_uring fails while
+  /// the node runs (the kernel refuses io_uring_enter): every scheduler has
+  /// then stopped, their processes are killed, and later calls throw it again.
   template <class F, class... A>
   int run(F&& f, A&&... args) {
     return run_prepared(detail::prepare_process(std::forward<F>(f), std::forward<A>(args)...));

@@ -4,11 +4,15 @@
 #include <cerrno>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #include <liburing.h>
 #include <sys/mman.h>
 
 #include <otter/errors.hpp>
+
+#include "failure.hpp"
 
 namespace otter::detail::uring {
 
@@ -18,15 +22,8 @@ static_assert(cqe_buffer_shift == IORING_CQE_BUFFER_SHIFT);
 
 namespace {
 
-io_uring_sqe* next_sqe(ring& r) {
-  io_uring* u = &r.get().r;
-  io_uring_sqe* sqe = io_uring_get_sqe(u);
-  if (sqe == nullptr) { // the submission queue is full: hand it to the kernel first
-    io_uring_submit(u);
-    sqe = io_uring_get_sqe(u);
-  }
-  return sqe;
-}
+// Throws (the process that asked crashes) when no SQE can be had.
+io_uring_sqe* next_sqe(ring& r) { return r.get().sqe(); }
 
 } // namespace
 
@@ -92,14 +89,22 @@ void prep_fsync(ring& r, int fd, completion* done) {
   io_uring_sqe_set_data(sqe, done);
 }
 
-void prep_cancel(ring& r, completion* target) {
-  io_uring_sqe* sqe = next_sqe(r);
+void prep_cancel(ring& r, completion* target) noexcept {
+  // From destructors and timers: no SQE (a dead or busy ring) means no cancel;
+  // the request then ends with the ring.
+  io_uring_sqe* sqe = r.get().sqe_or_null();
+  if (sqe == nullptr) return;
   io_uring_prep_cancel(sqe, target, 0);
   io_uring_sqe_set_data(sqe, nullptr);
 }
 
 buffer_ring::buffer_ring(ring& r, std::uint16_t group, unsigned count, unsigned size)
     : ring_(r), group_(group), count_(count), size_(size) {
+  // The kernel says EINVAL for these, which would read as "kernel too old".
+  if (count == 0 || count > 32768 || (count & (count - 1)) != 0)
+    throw std::invalid_argument("otter::node: node_options::receive_buffers must be a power of two from 1 to "
+                                "32768, not " + std::to_string(count));
+  if (size == 0) throw std::invalid_argument("otter::node: node_options::receive_buffer_size must not be 0");
   // The ring of buffer descriptors must be page aligned.
   const std::size_t ring_bytes = sizeof(io_uring_buf) * count;
   ring_memory_ = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -118,7 +123,7 @@ buffer_ring::buffer_ring(ring& r, std::uint16_t group, unsigned count, unsigned 
   if (const int rc = io_uring_register_buf_ring(&r.get().r, &reg, 0); rc < 0) {
     std::free(memory_);
     ::munmap(ring_memory_, ring_bytes);
-    throw runtime_unavailable(-rc, "otter: cannot register io_uring provided buffers (needs Linux 5.19 or newer)");
+    throw runtime_unavailable(-rc, register_failure_message(-rc, "the receive buffers (a ring of provided buffers)"));
   }
   const int mask = io_uring_buf_ring_mask(count);
   for (unsigned i = 0; i < count; ++i)
@@ -128,7 +133,8 @@ buffer_ring::buffer_ring(ring& r, std::uint16_t group, unsigned count, unsigned 
 }
 
 buffer_ring::~buffer_ring() {
-  io_uring_unregister_buf_ring(&ring_.get().r, group_);
+  // A refusal here changes nothing: closing the ring drops the registration too.
+  (void)io_uring_unregister_buf_ring(&ring_.get().r, group_);
   ::munmap(ring_memory_, sizeof(io_uring_buf) * count_);
   std::free(memory_);
 }

@@ -32,7 +32,8 @@ void prep_write(ring& r, int fd, const void* buf, unsigned size, std::uint64_t o
 void prep_fsync(ring& r, int fd, completion* done);
 /// Cancels the request whose completion is `target` (its CQE then comes with
 /// -ECANCELED, unless it completed first). The cancel's own CQE is ignored.
-void prep_cancel(ring& r, completion* target);
+/// Never throws: when no SQE can be had (the ring failed), nothing is cancelled.
+void prep_cancel(ring& r, completion* target) noexcept;
 
 /// A ring of provided buffers (one buffer group) that multishot receives pick
 /// from: memory is used only while data is in flight, not per idle socket.

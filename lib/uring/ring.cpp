@@ -2,59 +2,92 @@
 #include "ring_impl.hpp"
 
 #include <cerrno>
-#include <cstring>
 #include <string>
+#include <system_error>
 
 #include <liburing.h>
 #include <unistd.h>
 
 #include <otter/errors.hpp>
 
+#include "failure.hpp"
+
 namespace otter::detail::uring {
-
-
 
 namespace {
 
-std::string setup_failure_message(int err) {
-  std::string m = "otter: cannot set up io_uring: io_uring_setup failed with ";
-  switch (err) {
-  case EPERM:
-    return m + "EPERM (operation not permitted). io_uring is blocked for this process: usually by a "
-               "seccomp policy (Docker's and many sandboxes' default profiles block it) or by the sysctl "
-               "kernel.io_uring_disabled (1 = allowed only for the io_uring_group, 2 = off). Allow it: "
-               "run the container with --security-opt seccomp=unconfined (or a profile that permits "
-               "io_uring_setup, io_uring_enter and io_uring_register), or set kernel.io_uring_disabled=0.";
-  case ENOSYS:
-    return m + "ENOSYS (not implemented). This kernel has no io_uring: it is older than Linux 5.1, "
-               "built without CONFIG_IO_URING, or a sandbox (gVisor, some seccomp filters) hides it. "
-               "otter needs Linux 5.19 or newer with io_uring enabled.";
-  case ENOMEM:
-    return m + "ENOMEM (out of memory). The ring's memory could not be allocated or locked: kernels "
-               "before 5.12 charge it to RLIMIT_MEMLOCK. Raise the limit (ulimit -l, LimitMEMLOCK= in "
-               "systemd, --ulimit memlock=-1 for Docker), lower node_options::ring_entries, or use a "
-               "newer kernel.";
-  case EMFILE:
-  case ENFILE:
-    return m + std::strerror(err) + ". The process is out of file descriptors; raise ulimit -n.";
-  default:
-    return m + std::strerror(err) + " (errno " + std::to_string(err) + ").";
-  }
-}
+// EINTR/EBUSY/EAGAIN answers in a row, each after reaping every completion,
+// before the ring counts as dead rather than busy.
+constexpr unsigned max_busy_streak = 1000;
 
 void on_eventfd_read(completion*, int, std::uint32_t) noexcept;
 
-void post_eventfd_read(ring::impl& im) {
-  io_uring_sqe* sqe = io_uring_get_sqe(&im.r);
+// Called from a completion, so it cannot throw: without an SQE now, the read
+// is posted on the next submit or wait.
+void post_eventfd_read(ring::impl& im) noexcept {
+  io_uring_sqe* sqe = im.sqe_or_null();
   if (sqe == nullptr) {
-    io_uring_submit(&im.r);
-    sqe = io_uring_get_sqe(&im.r);
+    im.efd_unposted = true;
+    return;
   }
   io_uring_prep_read(sqe, im.efd, &im.efd_value, sizeof im.efd_value, 0);
   io_uring_sqe_set_data(sqe, &im.efd_read);
 }
 
+void repost_eventfd_read(ring::impl& im) noexcept {
+  if (!im.efd_unposted) return;
+  im.efd_unposted = false;
+  post_eventfd_read(im);
+}
+
 } // namespace
+
+int ring::impl::check_enter_noexcept(int rc, const char* doing) noexcept {
+  if (rc >= 0 || rc == -ETIME) {
+    busy_streak = 0;
+    return rc;
+  }
+  // A signal (EINTR) or a kernel that must post completions first (EBUSY,
+  // EAGAIN): try again after a reap. Only a long streak of them, with nothing
+  // done in between, is a failure: the node would otherwise spin for ever.
+  const int err = -rc;
+  const bool transient = rc == -EINTR || rc == -EBUSY || rc == -EAGAIN;
+  if (transient && ++busy_streak < max_busy_streak) return rc;
+  failed = true;
+  failed_errno = err;
+  try {
+    failure = transient ? enter_busy_message(err, busy_streak) : enter_failure_message(err, doing);
+  } catch (...) {
+    failure.clear(); // no memory for the message: runtime_unavailable still names the errno
+  }
+  return rc;
+}
+
+int ring::impl::check_enter(int rc, const char* doing) {
+  rc = check_enter_noexcept(rc, doing);
+  throw_if_failed();
+  return rc;
+}
+
+void ring::impl::throw_if_failed() const {
+  if (failed)
+    throw runtime_unavailable(failed_errno, failure.empty() ? "otter: io_uring_enter failed" : failure);
+}
+
+io_uring_sqe* ring::impl::sqe_or_null() noexcept {
+  if (io_uring_sqe* s = io_uring_get_sqe(&r)) return s;
+  if (failed) return nullptr;
+  // The submission queue is full: hand it to the kernel first.
+  check_enter_noexcept(io_uring_submit(&r), "submitting a full queue");
+  return io_uring_get_sqe(&r);
+}
+
+io_uring_sqe* ring::impl::sqe() {
+  if (io_uring_sqe* s = sqe_or_null()) return s;
+  throw_if_failed();
+  throw std::system_error(EBUSY, std::generic_category(),
+                          "otter: the io_uring submission queue is full and the kernel takes no more for now");
+}
 
 ring::ring(unsigned entries) : impl_(std::make_unique<impl>()) {
   // One thread submits to this ring, and completions run only when it asks
@@ -79,6 +112,7 @@ ring::ring(unsigned entries) : impl_(std::make_unique<impl>()) {
     io_uring_free_probe(probe);
   }
   impl_->efd_read.complete = &on_eventfd_read;
+  impl_->efd_read.owner = impl_.get();
 }
 
 ring::~ring() { io_uring_queue_exit(&impl_->r); }
@@ -87,45 +121,64 @@ int ring::fd() const noexcept { return impl_->r.ring_fd; }
 bool ring::can_message_rings() const noexcept { return impl_->msg_ring; }
 
 namespace {
-ring::impl* eventfd_owner(completion* c) noexcept {
-  return reinterpret_cast<ring::impl*>(reinterpret_cast<char*>(c) - offsetof(ring::impl, efd_read));
-}
 void on_eventfd_read(completion* c, int, std::uint32_t) noexcept {
-  ring::impl* im = eventfd_owner(c);
-  post_eventfd_read(*im); // keep listening
+  post_eventfd_read(*static_cast<ring::impl::eventfd_read*>(c)->owner); // keep listening
 }
 } // namespace
 
 void ring::watch_eventfd(int efd) {
-  impl_->efd = efd;
-  post_eventfd_read(*impl_);
-  io_uring_submit(&impl_->r);
+  impl& im = *impl_;
+  im.efd = efd;
+  im.throw_if_failed();
+  io_uring_sqe* sqe = im.sqe();
+  io_uring_prep_read(sqe, im.efd, &im.efd_value, sizeof im.efd_value, 0);
+  io_uring_sqe_set_data(sqe, &im.efd_read);
+  // The node's first io_uring_enter: a policy that refuses it fails the start here.
+  im.check_enter(io_uring_submit(&im.r), "starting the scheduler");
 }
 
 void ring::message_ring(int target_fd) {
-  io_uring_sqe* sqe = io_uring_get_sqe(&impl_->r);
-  if (sqe == nullptr) {
-    io_uring_submit(&impl_->r);
-    sqe = io_uring_get_sqe(&impl_->r);
-  }
+  impl& im = *impl_;
+  im.throw_if_failed();
+  io_uring_sqe* sqe = im.sqe();
   // The target sees a CQE with user_data 0, which it ignores: the point is the wake-up.
   io_uring_prep_msg_ring(sqe, target_fd, 0, 0, 0);
   io_uring_sqe_set_data(sqe, nullptr);
   sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-  io_uring_submit(&impl_->r);
+  const int rc = im.check_enter(io_uring_submit(&im.r), "waking another scheduler");
+  // Not taken now (busy): the caller wakes the target another way.
+  if (rc < 0) throw std::system_error(-rc, std::generic_category(), "otter: io_uring_enter busy");
 }
 
 void ring::submit() {
-  // With deferred completions, one enter both submits and runs what completed.
-  if (impl_->deferred && in_flight_ > 0)
-    io_uring_submit_and_get_events(&impl_->r);
-  else if (io_uring_sq_ready(&impl_->r) > 0)
-    io_uring_submit(&impl_->r);
+  impl& im = *impl_;
+  im.throw_if_failed();
+  repost_eventfd_read(im);
+  // A busy kernel (EBUSY, EAGAIN) takes more once the completions it holds are
+  // reaped; a few tries per turn, and check_enter gives up on a ring that stays busy.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    int rc;
+    // With deferred completions, one enter both submits and runs what completed.
+    if (im.deferred && in_flight_ > 0)
+      rc = io_uring_submit_and_get_events(&im.r);
+    else if (io_uring_sq_ready(&im.r) > 0)
+      rc = io_uring_submit(&im.r);
+    else
+      return;
+    rc = im.check_enter(rc, "submitting requests");
+    if (rc >= 0) return;
+    reap(); // transient: make room, then try again
+  }
 }
 
 void ring::poll() {
-  if (impl_->deferred && in_flight_ > 0) io_uring_get_events(&impl_->r);
+  impl& im = *impl_;
+  if (!im.deferred || in_flight_ == 0) return;
+  im.throw_if_failed();
+  im.check_enter(io_uring_get_events(&im.r), "collecting completions");
 }
+
+bool ring::failed() const noexcept { return impl_->failed; }
 
 bool ring::has_completions() const noexcept { return io_uring_cq_ready(&impl_->r) > 0; }
 
@@ -145,16 +198,22 @@ unsigned ring::reap() noexcept {
 }
 
 void ring::wait(std::int64_t timeout_ns) {
+  impl& im = *impl_;
+  im.throw_if_failed();
+  repost_eventfd_read(im);
   io_uring_cqe* cqe = nullptr;
+  int rc;
   if (timeout_ns < 0) {
-    io_uring_submit_and_wait(&impl_->r, 1);
+    rc = io_uring_submit_and_wait(&im.r, 1);
   } else {
     __kernel_timespec ts{};
     ts.tv_sec = timeout_ns / 1'000'000'000;
     ts.tv_nsec = timeout_ns % 1'000'000'000;
-    // -ETIME (timed out) and -EINTR (a signal) both just end the wait.
-    io_uring_submit_and_wait_timeout(&impl_->r, &cqe, 1, &ts, nullptr);
+    rc = io_uring_submit_and_wait_timeout(&im.r, &cqe, 1, &ts, nullptr);
   }
+  // -ETIME (timed out) and -EINTR (a signal) just end the wait; EBUSY and
+  // EAGAIN too, after the reap below made room.
+  im.check_enter(rc, "waiting for completions");
   reap();
 }
 

@@ -34,14 +34,25 @@ public:
   void watch_eventfd(int efd);
 
   /// Posts a completion onto `target_fd`'s ring (waking its waiter) without a
-  /// round trip through a file descriptor. Submits at once.
+  /// round trip through a file descriptor. Submits at once; throws when the
+  /// kernel did not take it (the caller then wakes the target another way).
   void message_ring(int target_fd);
+
+  // submit, poll, wait, watch_eventfd and message_ring check what
+  // io_uring_enter answers. A timeout is nothing; a signal (EINTR), EBUSY
+  // and EAGAIN mean "try again" ("reap first"), and the ring reaps and tries
+  // again, giving up after a long streak of them. Anything else (EPERM from a seccomp policy...)
+  // kills the ring: they throw otter::runtime_unavailable naming
+  // io_uring_enter, the errno and the likely cause, and throw it again on
+  // every later call. The scheduler then fails the node.
 
   /// Submits queued SQEs, if any, and collects what has completed, without waiting.
   void submit();
   /// Collects what has completed (for a ring whose completions are deferred
   /// until asked for), without waiting.
   void poll();
+  /// Whether io_uring_enter was refused: the ring can do nothing more.
+  bool failed() const noexcept;
   /// True when completions are waiting to be reaped.
   bool has_completions() const noexcept;
   /// Runs the completions of every CQE ready now; returns how many.
