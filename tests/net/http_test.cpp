@@ -256,7 +256,8 @@ TEST_CASE("http - field values hold no controls but HTAB; obs-text is kept", "[h
     INFO(raw);
     CHECK(status_of(raw) == 400);
   }
-  const std::string with_nul("GET /x HTTP/1.1\r\nHost: a\r\nH: a\0z\r\n\r\n", 38);
+  static constexpr char nul_raw[] = "GET /x HTTP/1.1\r\nHost: a\r\nH: a\0z\r\n\r\n";
+  const std::string with_nul(nul_raw, sizeof nul_raw - 1);
   CHECK(status_of(with_nul) == 400);
   auto o = whole("GET /x HTTP/1.1\r\nHost: a\r\nH:\ta\tb\xe9\t\r\n\r\n");
   REQUIRE(o.requests.size() == 1);
