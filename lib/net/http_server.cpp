@@ -51,7 +51,8 @@ void append_headers(std::string& out, const response& r) {
   }
 }
 
-void write(std::string& out, const response& r, bool keep_alive) {
+// A response to HEAD has the head a GET would get, and no body (RFC 9110 §9.3.2).
+void write(std::string& out, const response& r, bool keep_alive, bool head_only) {
   append_status_line(out, r.status);
   out.append("Content-Type: ");
   out.append(r.content_type);
@@ -60,7 +61,7 @@ void write(std::string& out, const response& r, bool keep_alive) {
   out.append("\r\n");
   append_headers(out, r);
   out.append(keep_alive ? "\r\n" : "Connection: close\r\n\r\n");
-  out.append(r.body);
+  if (!head_only) out.append(r.body);
 }
 
 // 101, or 2xx to CONNECT: no Content-Length (RFC 9110 §8.6), and what
@@ -101,7 +102,7 @@ otter::task<std::optional<upgraded>> serve(tcp_socket& socket, handler handle, s
         }
         parser.resume();
       }
-      write(out, answer, keep_alive);
+      write(out, answer, keep_alive, request->method == "HEAD");
     }
     const bool refused = parser.error().has_value();
     if (refused) {

@@ -190,3 +190,19 @@ TEST_CASE("http_server - an accepted CONNECT hands the socket and the bytes afte
     CHECK(*head == "HTTP/1.1 200 OK\r\n\r\n");
   });
 }
+
+TEST_CASE("http_server - a response to HEAD has no body, so a pipelined request after it stays framed", "[net][http]") {
+  run(one_core(), []() -> otter::process {
+    auto c = co_await connect(ok, {});
+    auto sent = co_await c.client.send("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n" + get, patience);
+    REQUIRE(sent);
+    std::string got;
+    for (int reads = 0; reads < 100 && count(got, "200 OK") < 2; ++reads) {
+      auto part = co_await c.client.recv(patience);
+      if (!part || part->empty()) break;
+      got += *part;
+    }
+    const std::string one = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n";
+    CHECK(got == one + one + "ok");
+  });
+}

@@ -53,7 +53,8 @@ struct upgraded {
   std::string remaining;
 };
 
-/// Called for each request in order, on the serving process.
+/// Called for each request in order, on the serving process. For HEAD, serve
+/// sends the response's head (with the body's Content-Length) and no body.
 using handler = std::function<response(const request&)>;
 
 /// Serves HTTP/1.1 on `socket` until the client closes, a deadline passes, a
