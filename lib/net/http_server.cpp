@@ -129,14 +129,19 @@ otter::task<std::optional<upgraded>> serve(tcp_socket& socket, handler handle, s
     else if (answered || request_deadline == std::chrono::nanoseconds{}) request_deadline = now + options.request_timeout;
     const std::chrono::nanoseconds wait =
         request_deadline != std::chrono::nanoseconds{} ? request_deadline - now : options.idle_timeout;
+    // Only this socket's messages: the process may own other sockets.
     socket.set_active(active_mode::once());
-    const event e = co_await otter::receive(
-        [&parser](tcp_data d) {
-          parser.feed(d.bytes);
-          return event::data;
-        },
-        [](tcp_closed) { return event::closed; }, [](tcp_error) { return event::closed; },
+    const std::uint64_t id = socket.id();
+    auto next_event = otter::receive(
+        otter::when([id](const tcp_data& d) { return d.socket == id; },
+                    [&parser](tcp_data d) {
+                      parser.feed(d.bytes);
+                      return event::data;
+                    }),
+        otter::when([id](const tcp_closed& c) { return c.socket == id; }, [](tcp_closed) { return event::closed; }),
+        otter::when([id](const tcp_error& c) { return c.socket == id; }, [](tcp_error) { return event::closed; }),
         [](otter::exit_message) { return event::stop; }, otter::after(wait, [] { return event::timeout; }));
+    const event e = co_await next_event;
     switch (e) {
     case event::data:
       break;
