@@ -1,5 +1,6 @@
 #include <otter/net/http_server.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include <otter/link.hpp>
