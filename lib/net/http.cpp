@@ -183,6 +183,11 @@ bool parser::fail(int status, std::string reason) {
 // `status_if_long` as soon as it is known to be too long.
 bool parser::next_line(std::size_t max, int status_if_long, std::string_view& line) {
   for (std::size_t i = scan_; i < buffer_.size(); ++i) {
+    // Checked for every byte, the LF too: a line ending one byte past the
+    // budget would otherwise pass, and the budget left would wrap around.
+    if (i + 1 - consumed_ > max) {
+      return fail(status_if_long, status_if_long == 431 ? "request header fields too large" : "chunk line too long");
+    }
     const char c = buffer_[i];
     const bool after_cr = i > consumed_ && buffer_[i - 1] == '\r';
     if (c == '\n') {
@@ -194,9 +199,6 @@ bool parser::next_line(std::size_t max, int status_if_long, std::string_view& li
     if (after_cr) return fail(400, "bare CR");
     const auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && c != '\t' && c != '\r') || u == 0x7f) return fail(400, "control character");
-    if (i + 1 - consumed_ > max) {
-      return fail(status_if_long, status_if_long == 431 ? "request header fields too large" : "chunk line too long");
-    }
   }
   scan_ = buffer_.size();
   return false;

@@ -503,6 +503,21 @@ TEST_CASE("http - oversized headers are refused with 431, even before they end",
   }
 }
 
+TEST_CASE("http - a head of exactly max_header_bytes is accepted, one byte more is 431", "[http]") {
+  http::limits l;
+  l.max_header_bytes = 64;
+  const std::string start = "GET / HTTP/1.1\r\nHost: a\r\n"; // 25 bytes
+  const std::string fits = start + "X: " + std::string(32, 'a') + "\r\n\r\n"; // 25 + 37 + 2
+  REQUIRE(fits.size() == 64);
+  CHECK(whole(fits, l).requests.size() == 1);
+  CHECK(whole(fits, l).status == 0);
+  // The LF of the last field is the 65th byte: refused, and the budget does
+  // not wrap around for the lines after it.
+  const std::string over = start + "X: " + std::string(35, 'a') + "\r\n" + "Y: " + std::string(400, 'b');
+  CHECK(status_of(over, l) == 431);
+  CHECK(run(over, every_byte(over.size()), l).status == 431);
+}
+
 TEST_CASE("http - too many header fields are refused with 431", "[http]") {
   http::limits l;
   l.max_headers = 3;
