@@ -18,6 +18,7 @@
 #include <otter/monitor.hpp>
 #include <otter/net/address.hpp>
 #include <otter/net/http.hpp>
+#include <otter/net/http_server.hpp>
 #include <otter/net/server.hpp>
 #include <otter/net/tcp.hpp>
 #include <otter/net/udp.hpp>
