@@ -104,9 +104,10 @@ struct socket_state {
   /// Arms the idle timer if there is one to arm, on the home scheduler.
   void arm_idle() noexcept;
   void disarm_idle() noexcept;
-  /// A limit closes the connection: shuts it down, drops unread data, cancels
-  /// the send in flight, and reports `why` to the owner (recv, send, tcp_error).
-  void fail(std::error_code why) noexcept;
+  /// A limit ends the connection: drops unread data, cancels the send in
+  /// flight, reports `why` to the owner (recv, send, tcp_error) and, with
+  /// `shut`, shuts the connection down so that the peer sees it end.
+  void fail(std::error_code why, bool shut = true) noexcept;
   /// Leaves the home scheduler (give_away): its list and its timer.
   void leave_home() noexcept;
 

@@ -160,14 +160,14 @@ void socket_state::on_idle(otter::detail::timer_node* t) noexcept {
   }
 }
 
-void socket_state::fail(std::error_code why) noexcept {
+void socket_state::fail(std::error_code why, bool shut) noexcept {
   if (broken || !open) return;
   broken = why;
   error = why;
   error_reported = false;
   std::string().swap(inbuf); // what was not read is lost with the connection
   recount_inbuf();
-  (void)::shutdown(fd, SHUT_RDWR);
+  if (shut) (void)::shutdown(fd, SHUT_RDWR);
   disarm_idle();
   stop_reading();
   if (sending != nullptr && !sending->done) uring::prep_cancel(sending->home->ring(), sending);
@@ -469,7 +469,7 @@ io_result<std::size_t> send_awaiter::await_resume() {
     if (s != nullptr && s->broken) return s->broken;
     if (r == -ETIMEDOUT) {
       // Part of the data may have gone: the stream cannot go on.
-      if (s != nullptr) s->fail(std::make_error_code(std::errc::timed_out));
+      if (s != nullptr) s->fail(std::make_error_code(std::errc::timed_out), false);
       return std::make_error_code(std::errc::timed_out);
     }
     return kernel_error(r);

@@ -38,8 +38,9 @@ struct socket_options {
   int send_buffer = 0;      ///< SO_SNDBUF, bytes (0: leave as is)
   /// How long a send may wait for the peer to take its data when send() is
   /// given no timeout of its own. A send that takes longer fails with
-  /// std::errc::timed_out and the connection is shut down (part of the data
-  /// may have gone: the stream cannot go on). wait_forever: no limit.
+  /// std::errc::timed_out and the socket is unusable: part of the data may
+  /// have gone, so every later send and recv fails with timed_out too (the
+  /// connection ends when the socket closes). wait_forever: no limit.
   std::chrono::nanoseconds send_timeout = std::chrono::seconds(30);
   /// Received bytes the socket holds for its owner, unread, before it stops
   /// reading (the kernel's buffers and TCP's window then hold the peer back).
@@ -196,8 +197,8 @@ public:
   /// once (the caller's buffer is then free); the rest of a larger send is
   /// copied as the kernel takes the first part, so that buffer must live until
   /// the co_await returns. Without a `timeout`, the socket's send_timeout
-  /// applies. A timed-out send fails with timed_out and shuts the connection
-  /// down; on a socket closed by a limit (see docs/limits.md) it fails with
+  /// applies. A timed-out send fails with timed_out and leaves the socket
+  /// unusable; on a socket closed by a limit (see docs/limits.md) it fails with
   /// that error (timed_out, no_buffer_space).
   send_awaiter send(std::string_view data, std::chrono::nanoseconds timeout = otter::wait_forever);
   /// Waits until data has arrived and copies up to `into.size()` bytes.
