@@ -5,6 +5,7 @@
 //   build/examples/echo_server --port 7000 --schedulers 2
 //   printf 'hello\n' | nc -q1 127.0.0.1 7000
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -45,6 +46,15 @@ otter::process main_process(net::address at) {
   auto server = co_await net::start_server(std::move(options), echo);
   if (!server) fail_to_start(server.error()); // start_server 127.0.0.1:PORT: address already in use
   std::printf("echo_server listening on %u\n", static_cast<unsigned>(server->at.port()));
+  // Safe by default (docs/limits.md): a client that never reads or goes
+  // silent is timed out, and all connections share one memory budget.
+  const net::socket_options limits;
+  std::printf("limits: receive %zu KiB, send %zu KiB, send timeout %llds, idle timeout %llds, memory budget %zu MiB\n",
+              limits.receive_limit / 1024, limits.send_limit / 1024,
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(limits.send_timeout).count()),
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::seconds>(net::server_options{}.idle_timeout).count()),
+              net::connection_memory_budget() >> 20);
   std::fflush(stdout);
   co_await serve_until_stopped(server->supervisor);
 }

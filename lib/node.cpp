@@ -2,6 +2,7 @@
 
 #include <otter/errors.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <chrono>
@@ -106,6 +107,15 @@ void on_signal(detail::uring::completion* c, int result, std::uint32_t) noexcept
   }
 }
 
+// min(1 GiB, a quarter of the RAM).
+std::size_t default_connection_budget() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const std::size_t gib = std::size_t{1} << 30;
+  if (pages <= 0 || page <= 0) return gib;
+  return std::min(gib, static_cast<std::size_t>(pages) / 4 * static_cast<std::size_t>(page));
+}
+
 sigset_t stop_signal_set() {
   sigset_t set;
   sigemptyset(&set);
@@ -137,6 +147,8 @@ node::node(node_options options) {
   const bool signals = options.stop_on_signals;
   state_ = std::make_unique<detail::node_state>(std::move(options));
   detail::node_state& st = *state_;
+  st.connection_bytes = std::make_unique<detail::connection_counter[]>(n);
+  st.connection_budget = st.options.connection_memory != 0 ? st.options.connection_memory : default_connection_budget();
   if (st.options.log.reports) st.log = std::make_unique<detail::logger>(st.options.log);
   for (unsigned i = 0; i < n; ++i) st.schedulers.push_back(std::make_unique<detail::scheduler>(st, i));
 

@@ -24,6 +24,13 @@
 
 namespace otter::detail {
 
+/// Bytes that the connections of one scheduler counted (lib/net/memory_budget.cpp);
+/// written by that scheduler, summed by anyone. Its own cache line: no sharing
+/// on the hot path.
+struct alignas(64) connection_counter {
+  std::atomic<std::int64_t> bytes{0};
+};
+
 struct node_state {
   explicit node_state(node_options o)
       : options(std::move(o)), blocking_threads(*this, options.blocking_threads, options.blocking_keep_alive) {}
@@ -64,6 +71,13 @@ struct node_state {
   // Crash and supervisor reports (null when options.log.reports is off). The
   // node's destructor flushes it after the schedulers have stopped.
   std::unique_ptr<logger> log;
+
+  // Connection memory (otter::net::connection_memory): one counter per
+  // scheduler, the budget resolved from options.connection_memory, and when
+  // the allocator was last trimmed (steady clock, ns).
+  std::unique_ptr<connection_counter[]> connection_bytes;
+  std::size_t connection_budget = 0;
+  std::atomic<std::uint64_t> last_trim_ns{0};
 
   unsigned size() const noexcept { return static_cast<unsigned>(schedulers.size()); }
 

@@ -72,8 +72,26 @@ struct dropped_reports {
   std::string to_string() const;
 };
 
+/// A TCP connection the node closed or refused to keep its connection memory
+/// within budget (node_options::connection_memory, see docs/limits.md).
+struct connection_report {
+  enum class action {
+    refused, ///< accepted and closed at once: the budget was more than 90% used
+    closed,  ///< closed with no_buffer_space: the budget was exceeded and it held the most
+  };
+  action what = action::closed;
+  std::string peer;            ///< the peer's address, `127.0.0.1:40000`
+  std::size_t held = 0;        ///< bytes the connection held
+  std::size_t total = 0;       ///< bytes all connections held
+  std::size_t budget = 0;
+
+  /// One line, without a newline:
+  /// `otter: connection from 127.0.0.1:40000 closed (no_buffer_space): it held 1048576 bytes; connections hold 1073807360 of a budget of 1073741824 bytes`.
+  std::string to_string() const;
+};
+
 /// One record for the log sink.
-using log_record = std::variant<crash_report, supervisor_report, dropped_reports>;
+using log_record = std::variant<crash_report, supervisor_report, dropped_reports, connection_report>;
 
 /// The record's line, without a newline (newlines inside it are written `\n`).
 std::string to_string(const log_record& record);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,6 +42,12 @@ struct node_options {
   /// power of two.
   unsigned receive_buffers = 512;
   unsigned receive_buffer_size = 16 * 1024;
+  /// The budget for what the node's TCP connections hold in memory: received
+  /// and unread bytes, send copies in flight, and what applications charge
+  /// (tcp_socket::charge). 0: min(1 GiB, a quarter of the RAM). Above 90% new
+  /// connections are refused; above 100% the greediest are closed (see
+  /// docs/limits.md and otter::net::connection_memory).
+  std::size_t connection_memory = 0;
   /// Stop on SIGINT and SIGTERM, in order: the first process of `run` gets an
   /// exit signal with reason `shutdown` (a supervisor then stops its tree top
   /// down, each child within its shutdown time), and `run` returns 0 if it

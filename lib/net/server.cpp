@@ -55,7 +55,11 @@ supervisor_flags flags(restart_strategy s) {
 
 std::string on_core(const char* what, unsigned core) { return std::string(what) + " on core " + std::to_string(core); }
 
-process connection(shared st, tcp_socket socket) { return st->handler(std::move(socket)); }
+// The handler's process: the idle timeout is set on its core before it runs.
+process connection(shared st, tcp_socket socket) {
+  socket.set_idle_timeout(st->options.idle_timeout);
+  return st->handler(std::move(socket));
+}
 
 task<result<pid>> start_connections(shared st, unsigned core) {
   std::vector<child_spec> spec{child_spec::worker("connection", connection, st)

@@ -14,6 +14,7 @@
 
 #include "../io_op.hpp"
 #include "../uring/ops.hpp"
+#include "memory_budget.hpp"
 #include "socket_state.hpp"
 
 namespace otter::net {
@@ -40,28 +41,155 @@ std::error_code apply_options(int fd, const socket_options& o) noexcept {
   return {};
 }
 
+// ---------------------------------------------------------------- operations
+
+// A send: the piece in flight is a copy of at most send_limit bytes; the rest
+// is copied from the caller's buffer (alive while the caller awaits, which is
+// while the op is not abandoned) as the kernel takes each piece.
+struct send_op final : otter::detail::io_op {
+  socket_state* state = nullptr;
+  std::string data;          // the piece in flight
+  std::size_t sent = 0;      // of `data`
+  const char* rest = nullptr; // the caller's bytes not copied yet
+  std::size_t rest_size = 0;
+  std::size_t total = 0;
+  ~send_op() override {
+    if (state == nullptr) return;
+    if (state->sending == this) state->sending = nullptr;
+    state->count(-static_cast<std::int64_t>(data.size()));
+    state->release();
+  }
+  void take_next() {
+    const std::size_t n = std::min(rest_size, state->limits.send_limit);
+    const auto before = static_cast<std::int64_t>(data.size());
+    data.assign(rest, n);
+    state->count(static_cast<std::int64_t>(n) - before);
+    rest += n;
+    rest_size -= n;
+    sent = 0;
+  }
+  void prepare(uring::ring& r) override {
+    uring::prep_send(r, state->fd, data.data() + sent, data.size() - sent, this);
+  }
+  // The kernel may take part of the data: send the rest.
+  bool again(int result, std::uint32_t) override {
+    sent += static_cast<std::size_t>(result);
+    if (result > 0) state->progress();
+    if (sent >= data.size()) {
+      if (rest_size == 0) return false;
+      take_next();
+    }
+    prepare(home->ring());
+    return true;
+  }
+};
+
 // ---------------------------------------------------------------- socket_state
 
-socket_state::socket_state(int f) noexcept : fd(f), id(next_socket_id.fetch_add(1, std::memory_order_relaxed)) {
+socket_state::socket_state(int f, const socket_options& options) noexcept
+    : fd(f), id(next_socket_id.fetch_add(1, std::memory_order_relaxed)), limits(options) {
   reader.state = this;
   reader.complete = &on_receive;
+  idle.state = this;
+  idle.fire = &on_idle;
 }
 
 bool socket_state::adopt_current() {
   scheduler* here = tl_scheduler;
   if (home == here) return true;
   if (armed) return false; // still read by another core: it must be handed over first
+  // Moved without give_away while listed on its old core: that core's list
+  // keeps it (it may not be touched from here); it is just not budgeted here.
+  const bool was_listed = listed;
   home = here;
+  if (here != nullptr && open && !was_listed) {
+    list_socket(*this);
+    arm_idle();
+  }
   return true;
 }
 
 bool socket_state::wants_data() const noexcept {
-  return open && !eof && !error && (active != 0 || waiter != nullptr) && inbuf.size() < high_water;
+  return open && !eof && !error && (active != 0 || waiter != nullptr || reading) &&
+         inbuf.size() < limits.receive_limit;
+}
+
+void socket_state::count(std::int64_t delta) noexcept {
+  held += delta;
+  count_bytes(delta);
+}
+
+void socket_state::recount_inbuf() noexcept {
+  const std::size_t now = inbuf.size();
+  if (now == counted_inbuf) return;
+  count(static_cast<std::int64_t>(now) - static_cast<std::int64_t>(counted_inbuf));
+  counted_inbuf = now;
+}
+
+void socket_state::progress() noexcept {
+  if (idle_timeout != std::chrono::nanoseconds::max() && home != nullptr) last_progress_ns = home->now_ns();
+}
+
+void socket_state::arm_idle() noexcept {
+  if (idle_timeout == std::chrono::nanoseconds::max() || home == nullptr || home != tl_scheduler || idle.armed() ||
+      !open || broken)
+    return;
+  last_progress_ns = home->now_ns();
+  try {
+    home->arm(&idle, idle_timeout);
+  } catch (...) {
+  }
+}
+
+void socket_state::disarm_idle() noexcept {
+  if (idle.armed() && home != nullptr && home == tl_scheduler) home->disarm(&idle);
+}
+
+void socket_state::on_idle(otter::detail::timer_node* t) noexcept {
+  socket_state* s = static_cast<idle_timer*>(t)->state;
+  if (!s->open || s->broken) return;
+  const std::uint64_t quiet = s->home->now_ns() - s->last_progress_ns;
+  const auto limit = static_cast<std::uint64_t>(s->idle_timeout.count());
+  if (quiet >= limit) {
+    s->fail(std::make_error_code(std::errc::timed_out));
+    return;
+  }
+  try {
+    s->home->arm(&s->idle, std::chrono::nanoseconds(limit - quiet)); // it moved meanwhile: wait the rest
+  } catch (...) {
+  }
+}
+
+void socket_state::fail(std::error_code why, bool shut) noexcept {
+  if (broken || !open) return;
+  broken = why;
+  error = why;
+  error_reported = false;
+  std::string().swap(inbuf); // what was not read is lost with the connection
+  recount_inbuf();
+  if (shut) (void)::shutdown(fd, SHUT_RDWR);
+  disarm_idle();
+  stop_reading();
+  if (sending != nullptr && !sending->done) uring::prep_cancel(sending->home->ring(), sending);
+  try {
+    deliver_active();
+  } catch (...) {
+  }
+  wake_waiter();
+}
+
+void socket_state::leave_home() noexcept {
+  disarm_idle();
+  unlist_socket(*this);
+  reading = false;
 }
 
 void socket_state::arm() {
   if (armed || !wants_data()) return;
-  uring::prep_recv_multishot(home->ring(), fd, home->buffers().group(), &reader);
+  // One buffer per request, re-armed while under the limit: a multishot
+  // receive would fill up to 32 buffers in a row before the socket could stop
+  // it, overshooting receive_limit by half a megabyte.
+  uring::prep_recv_select(home->ring(), fd, home->buffers().group(), &reader);
   ++home->ring().in_flight();
   armed = true;
   cancelling = false;
@@ -110,6 +238,7 @@ void socket_state::on_receive(uring::completion* c, int result, std::uint32_t fl
     }
     s->home->buffers().recycle(id);
   }
+  if (result > 0) s->progress();
   if (result == 0)
     s->eof = true;
   else if (result < 0 && result != -ENOBUFS && result != -ECANCELED)
@@ -121,30 +250,34 @@ void socket_state::on_receive(uring::completion* c, int result, std::uint32_t fl
     --s->home->ring().in_flight();
   }
   if (s->open) {
+    s->recount_inbuf();
     try {
       s->deliver_active();
     } catch (...) {
     }
+    s->recount_inbuf();
     s->wake_waiter();
     if (ended)
       try {
-        s->arm(); // if still wanted (it ran out of buffers, or the reader drained)
+        s->arm(); // if still wanted: under receive_limit, and someone reads
       } catch (...) {
       }
-    if (s->inbuf.size() >= high_water) s->stop_reading(); // flow control
+    if (s->inbuf.size() >= s->limits.receive_limit) s->stop_reading(); // flow control
+    check_budget();
   }
   if (ended) s->release();
 }
 
 void socket_state::release() noexcept {
   if (--refs > 0) return;
+  count_bytes(-held);
   ::close(fd);
   delete this;
 }
 
 void socket_state::close_handle() noexcept {
   scheduler* here = tl_scheduler;
-  if (home != nullptr && home != here && armed) {
+  if (home != nullptr && home != here && (armed || listed || idle.armed())) {
     // Read by another core's ring: close it there.
     try {
       home->run_soon([](scheduler&, void* arg) { static_cast<socket_state*>(arg)->close_handle(); }, this);
@@ -154,6 +287,12 @@ void socket_state::close_handle() noexcept {
   }
   open = false;
   waiter = nullptr;
+  disarm_idle();
+  unlist_socket(*this);
+  std::string().swap(inbuf);
+  recount_inbuf();
+  count(-charged);
+  charged = 0;
   stop_reading();
   release();
 }
@@ -177,7 +316,11 @@ void listener_state::arm() {
 void listener_state::on_accept(uring::completion* c, int result, std::uint32_t flags) noexcept {
   listener_state* l = static_cast<acceptor_completion*>(c)->state;
   if (result >= 0) {
-    if (l->open) {
+    if (l->open && refusing_connections()) {
+      // Near the connection memory budget: a new connection would only add to it.
+      report(connection_report::action::refused, result, 0, counted_total());
+      ::close(result);
+    } else if (l->open) {
       apply_options(result, l->accepted);
       try {
         l->ready.push_back(result);
@@ -233,29 +376,11 @@ void listener_state::close_handle() noexcept {
 struct connect_op final : otter::detail::io_op {
   int fd = -1;
   address to;
+  socket_options options;
   ~connect_op() override {
     if (fd >= 0) ::close(fd);
   }
   void prepare(uring::ring& r) override { uring::prep_connect(r, fd, to.data(), to.size(), this); }
-};
-
-struct send_op final : otter::detail::io_op {
-  socket_state* state = nullptr;
-  std::string data;
-  std::size_t sent = 0;
-  ~send_op() override {
-    if (state != nullptr) state->release();
-  }
-  void prepare(uring::ring& r) override {
-    uring::prep_send(r, state->fd, data.data() + sent, data.size() - sent, this);
-  }
-  // The kernel may take part of the data: send the rest.
-  bool again(int result, std::uint32_t) override {
-    sent += static_cast<std::size_t>(result);
-    if (sent >= data.size()) return false;
-    prepare(home->ring());
-    return true;
-  }
 };
 
 } // namespace detail
@@ -279,6 +404,7 @@ void tcp_socket::close() noexcept {
 connect_awaiter tcp_socket::connect(const address& to, std::chrono::nanoseconds timeout, socket_options options) {
   auto* op = new detail::connect_op;
   op->to = to;
+  op->options = options;
   op->fd = ::socket(to.family() == AF_UNSPEC ? AF_INET : to.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (op->fd < 0) {
     op->result = -errno;
@@ -296,7 +422,7 @@ io_result<tcp_socket> connect_awaiter::await_resume() {
   auto* op = static_cast<detail::connect_op*>(this->op());
   const int r = result();
   if (r < 0) return kernel_error(r);
-  auto* s = new detail::socket_state(std::exchange(op->fd, -1));
+  auto* s = new detail::socket_state(std::exchange(op->fd, -1), op->options);
   return tcp_socket(s);
 }
 
@@ -307,14 +433,30 @@ send_awaiter tcp_socket::send(std::string_view data, std::chrono::nanoseconds ti
     op->failed_to_start = true;
     return send_awaiter(op, timeout);
   }
-  op->data.assign(data);
+  detail::socket_state& s = *state_;
+  (void)s.adopt_current();
   op->state = state_;
-  ++state_->refs; // the fd stays open while the kernel may still use it
-  if (data.empty()) {
+  ++s.refs; // the fd stays open while the kernel may still use it
+  if (timeout == otter::wait_forever) timeout = s.limits.send_timeout;
+  op->total = data.size();
+  if (s.broken) {
+    op->result = -ECONNABORTED; // await_resume reports s.broken
+    op->failed_to_start = true;
+  } else if (data.empty()) {
     op->result = 0;
     op->failed_to_start = true; // nothing to do: complete at once
   } else {
+    op->rest = data.data();
+    op->rest_size = data.size();
+    try {
+      op->take_next();
+    } catch (...) {
+      delete op;
+      throw;
+    }
+    s.sending = op;
     op->start();
+    detail::check_budget();
   }
   return send_awaiter(op, timeout);
 }
@@ -322,8 +464,17 @@ send_awaiter tcp_socket::send(std::string_view data, std::chrono::nanoseconds ti
 io_result<std::size_t> send_awaiter::await_resume() {
   auto* op = static_cast<detail::send_op*>(this->op());
   const int r = result();
-  if (r < 0) return kernel_error(r);
-  return op->data.size();
+  if (r < 0) {
+    detail::socket_state* s = op->state;
+    if (s != nullptr && s->broken) return s->broken;
+    if (r == -ETIMEDOUT) {
+      // Part of the data may have gone: the stream cannot go on.
+      if (s != nullptr) s->fail(std::make_error_code(std::errc::timed_out), false);
+      return std::make_error_code(std::errc::timed_out);
+    }
+    return kernel_error(r);
+  }
+  return op->total;
 }
 
 recv_awaiter tcp_socket::recv(std::span<char> into, std::chrono::nanoseconds timeout) {
@@ -347,7 +498,39 @@ void tcp_socket::set_active(active_mode mode) {
 io_result<void> tcp_socket::set_options(const socket_options& options) {
   if (state_ == nullptr) return std::make_error_code(std::errc::bad_file_descriptor);
   if (std::error_code ec = detail::apply_options(state_->fd, options)) return ec;
+  detail::socket_state& s = *state_;
+  s.limits = detail::socket_limits(options);
+  if (s.home != nullptr && s.home == otter::detail::tl_scheduler) {
+    if (s.inbuf.size() >= s.limits.receive_limit)
+      s.stop_reading();
+    else
+      s.arm(); // the limit may have grown
+  }
   return {};
+}
+
+void tcp_socket::set_idle_timeout(std::chrono::nanoseconds timeout) {
+  if (state_ == nullptr) return;
+  detail::socket_state& s = *state_;
+  if (!s.adopt_current()) return;
+  s.disarm_idle();
+  s.idle_timeout = timeout > std::chrono::nanoseconds::zero() ? timeout : std::chrono::nanoseconds::max();
+  s.arm_idle();
+}
+
+void tcp_socket::charge(std::ptrdiff_t bytes) noexcept {
+  if (state_ == nullptr) return;
+  detail::socket_state& s = *state_;
+  (void)s.adopt_current();
+  // Giving back more than was charged gives back what was charged.
+  const std::int64_t delta = std::max<std::int64_t>(bytes, -s.charged);
+  s.charged += delta;
+  s.count(delta);
+  if (delta > 0) detail::check_budget();
+}
+
+std::size_t tcp_socket::memory() const noexcept {
+  return state_ != nullptr && state_->held > 0 ? static_cast<std::size_t>(state_->held) : 0;
 }
 
 io_result<void> tcp_socket::shutdown(int how) {
@@ -430,6 +613,13 @@ io_result<std::size_t> recv_awaiter::await_resume() {
       s.inbuf.copy(into_.data(), n);
       s.inbuf.erase(0, n);
     }
+    s.recount_inbuf();
+    // Read ahead, up to receive_limit, for the next recv.
+    s.reading = true;
+    try {
+      s.arm();
+    } catch (...) {
+    }
     return n;
   }
   if (s.error) return s.error;
@@ -458,6 +648,7 @@ bool give_awaiter::await_ready() {
   if (state_ == nullptr) return true;
   state_->active = 0;
   state_->owner = {};
+  state_->leave_home();
   if (!state_->armed) return true;
   state_->stop_reading(); // wait until this core's ring has let go of it
   return false;
@@ -578,7 +769,7 @@ io_result<tcp_socket> accept_awaiter::await_resume() {
     const int fd = state_->ready.front();
     state_->ready.pop_front();
     if (!state_->armed) state_->arm(); // flow control let go of it: take more again
-    return tcp_socket(new detail::socket_state(fd));
+    return tcp_socket(new detail::socket_state(fd, state_->accepted));
   }
   if (state_->error) return std::exchange(state_->error, std::error_code{});
   return std::make_error_code(std::errc::timed_out);

@@ -35,6 +35,14 @@ void prep_recv_multishot(ring& r, int fd, std::uint16_t buffer_group, completion
   io_uring_sqe_set_data(sqe, done);
 }
 
+void prep_recv_select(ring& r, int fd, std::uint16_t buffer_group, completion* done) {
+  io_uring_sqe* sqe = next_sqe(r);
+  io_uring_prep_recv(sqe, fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffer_group;
+  io_uring_sqe_set_data(sqe, done);
+}
+
 void prep_send(ring& r, int fd, const void* data, std::size_t size, completion* done) {
   io_uring_sqe* sqe = next_sqe(r);
   io_uring_prep_send(sqe, fd, data, size, MSG_NOSIGNAL);

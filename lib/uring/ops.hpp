@@ -20,6 +20,8 @@ inline constexpr std::uint32_t cqe_more = 1u << 1;   // IORING_CQE_F_MORE: a mul
 inline constexpr std::uint32_t cqe_buffer = 1u << 0; // IORING_CQE_F_BUFFER: a provided buffer was used
 inline constexpr unsigned cqe_buffer_shift = 16;     // IORING_CQE_BUFFER_SHIFT
 
+/// One receive into a buffer of `buffer_group`: at most one buffer per request.
+void prep_recv_select(ring& r, int fd, std::uint16_t buffer_group, completion* done);
 void prep_recv_multishot(ring& r, int fd, std::uint16_t buffer_group, completion* done);
 void prep_send(ring& r, int fd, const void* data, std::size_t size, completion* done);
 void prep_connect(ring& r, int fd, const sockaddr* addr, socklen_t len, completion* done);

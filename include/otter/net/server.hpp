@@ -53,6 +53,11 @@ struct server_options {
   /// On stop, how long the connections may take to finish after their
   /// `shutdown` exit signal before they are killed.
   std::chrono::milliseconds drain = std::chrono::seconds(5);
+  /// A connection on which no byte moves, in either direction, for this long
+  /// is closed (its handler's recv and send fail with timed_out): it covers a
+  /// peer that is silent as well as one that stops reading while the handler
+  /// sends. See tcp_socket::set_idle_timeout; wait_forever turns it off.
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(120);
   /// Called once, when the first acceptor starts, with the address bound.
   std::function<void(const address&)> on_listening;
 };

@@ -27,12 +27,32 @@ struct socket_state;
 struct listener_state;
 } // namespace detail
 
-/// Socket options users expect; `set_options` applies the ones that are set.
+/// Socket options users expect; `set_options` applies the kernel options that
+/// are set and always takes the limits (see docs/limits.md). The limits'
+/// defaults keep a peer that never reads, or writes without end, from holding
+/// a connection or its memory for ever.
 struct socket_options {
   bool nodelay = false;     ///< TCP_NODELAY: send small writes at once
   bool keepalive = false;   ///< SO_KEEPALIVE
   int receive_buffer = 0;   ///< SO_RCVBUF, bytes (0: leave as is)
   int send_buffer = 0;      ///< SO_SNDBUF, bytes (0: leave as is)
+  /// How long a send may wait for the peer to take its data when send() is
+  /// given no timeout of its own. A send that takes longer fails with
+  /// std::errc::timed_out and the socket is unusable: part of the data may
+  /// have gone, so every later send and recv fails with timed_out too (the
+  /// connection ends when the socket closes). wait_forever: no limit.
+  std::chrono::nanoseconds send_timeout = std::chrono::seconds(30);
+  /// Received bytes the socket holds for its owner, unread, before it stops
+  /// reading (the kernel's buffers and TCP's window then hold the peer back).
+  /// Reading goes on once the owner has taken some. The socket may hold up to
+  /// one receive buffer (node_options::receive_buffer_size) more than this.
+  std::size_t receive_limit = 64 * 1024;
+  /// Bytes of a send that the socket copies and keeps in flight at a time. A
+  /// larger send is copied piece by piece as the kernel takes it (its buffer
+  /// must then stay valid until the co_await returns, as it does for
+  /// `co_await s.send(x)`), so a peer that does not read holds at most this
+  /// much of the node's memory per socket.
+  std::size_t send_limit = std::size_t{1} << 20;
 };
 
 /// How a listener is set up.
@@ -173,7 +193,13 @@ public:
   static connect_awaiter connect(const address& to, std::chrono::nanoseconds timeout = otter::wait_forever,
                                  socket_options options = {});
 
-  /// Sends all of `data` (copied: the caller's buffer is free at once).
+  /// Sends all of `data`. Up to socket_options::send_limit bytes are copied at
+  /// once (the caller's buffer is then free); the rest of a larger send is
+  /// copied as the kernel takes the first part, so that buffer must live until
+  /// the co_await returns. Without a `timeout`, the socket's send_timeout
+  /// applies. A timed-out send fails with timed_out and leaves the socket
+  /// unusable; on a socket closed by a limit (see docs/limits.md) it fails with
+  /// that error (timed_out, no_buffer_space).
   send_awaiter send(std::string_view data, std::chrono::nanoseconds timeout = otter::wait_forever);
   /// Waits until data has arrived and copies up to `into.size()` bytes.
   /// 0 bytes: the peer closed the connection.
@@ -184,6 +210,21 @@ public:
   /// Delivers arriving data as messages to the calling process (see active_mode).
   void set_active(active_mode mode);
   io_result<void> set_options(const socket_options& options);
+  /// Closes the connection (shutdown, error timed_out for the owner) once no
+  /// byte has moved in either direction for `timeout`: neither received nor
+  /// taken by the kernel to send. wait_forever (the default of a plain socket)
+  /// turns it off; otter::net::server sets server_options::idle_timeout.
+  /// Runs on the caller's core; call it from the owning process.
+  void set_idle_timeout(std::chrono::nanoseconds timeout);
+  /// Counts `bytes` (negative: gives them back) that the application holds
+  /// for this connection — a parser's buffer, say — against the node's
+  /// connection memory budget (node_options::connection_memory), beside the
+  /// socket's own buffers. What is still charged is given back when the socket
+  /// closes. Call it from the owning process.
+  void charge(std::ptrdiff_t bytes) noexcept;
+  /// Bytes this connection holds now: unread received data, send copies in
+  /// flight, and what was charged.
+  std::size_t memory() const noexcept;
   /// shutdown(2): SHUT_WR (the default) tells the peer no more data comes.
   io_result<void> shutdown(int how = SHUT_WR);
   /// Closes the socket (also done by the destructor).
@@ -201,6 +242,17 @@ public:
 private:
   detail::socket_state* state_ = nullptr;
 };
+
+/// Bytes that the node's connections hold now (received and unread, send
+/// copies in flight, and what the application charged), summed over its
+/// cores; 0 off the node's threads. Any process, any core.
+std::size_t connection_memory() noexcept;
+/// The node's budget for them (node_options::connection_memory, resolved).
+/// Above 90% of it new connections are closed as soon as they are accepted;
+/// above 100% the connections that hold the most are closed (their owners see
+/// no_buffer_space) until the total is under it again. Each such action logs
+/// one connection_report.
+std::size_t connection_memory_budget() noexcept;
 
 /// Hands the socket to process `to` (which receives it as a tcp_socket
 /// message): stops reading on this core first, so that `to` may run on
