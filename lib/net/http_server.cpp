@@ -74,11 +74,34 @@ void write_switch(std::string& out, const response& r) {
   out.append(r.body);
 }
 
+// What serve holds for a connection — the parser's buffered request bytes and
+// the responses not yet sent — counted against the node's connection memory
+// budget, so a server full of unfinished uploads is bounded like one full of
+// unread socket data. Given back when serve returns (or is destroyed with its
+// process; a closing socket gives back what is still charged anyway).
+class held_bytes {
+public:
+  explicit held_bytes(tcp_socket& socket) noexcept : socket_(socket) {}
+  held_bytes(const held_bytes&) = delete;
+  held_bytes& operator=(const held_bytes&) = delete;
+  ~held_bytes() { set(0); }
+  void set(std::size_t now) noexcept {
+    if (now == charged_ || !socket_.is_open()) return;
+    socket_.charge(static_cast<std::ptrdiff_t>(now) - static_cast<std::ptrdiff_t>(charged_));
+    charged_ = now;
+  }
+
+private:
+  tcp_socket& socket_;
+  std::size_t charged_ = 0;
+};
+
 } // namespace
 
 otter::task<std::optional<upgraded>> serve(tcp_socket& socket, handler handle, serve_options options) {
   parser parser(options.limits);
   std::string out;
+  held_bytes held(socket);
   bool stopping = false;
   std::chrono::nanoseconds request_deadline{};
   for (;;) {
@@ -105,6 +128,7 @@ otter::task<std::optional<upgraded>> serve(tcp_socket& socket, handler handle, s
       }
       write(out, answer, keep_alive, request->method == "HEAD");
     }
+    held.set(parser.buffered() + out.size());
     const bool refused = parser.error().has_value();
     if (refused) {
       write_response(out, parser.error()->status, parser.error()->reason + "\n", false);
@@ -114,6 +138,7 @@ otter::task<std::optional<upgraded>> serve(tcp_socket& socket, handler handle, s
       auto sent = co_await socket.send(out, options.send_timeout);
       if (!sent) co_return std::nullopt;
       out.clear();
+      held.set(parser.buffered());
     }
     if (upgrade) co_return upgrade;
     if (refused) {
@@ -135,8 +160,9 @@ otter::task<std::optional<upgraded>> serve(tcp_socket& socket, handler handle, s
     const std::uint64_t id = socket.id();
     auto next_event = otter::receive(
         otter::when([id](const tcp_data& d) { return d.socket == id; },
-                    [&parser](tcp_data d) {
+                    [&parser, &held](tcp_data d) {
                       parser.feed(d.bytes);
+                      held.set(parser.buffered());
                       return event::data;
                     }),
         otter::when([id](const tcp_closed& c) { return c.socket == id; }, [](tcp_closed) { return event::closed; }),

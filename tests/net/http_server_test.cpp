@@ -206,3 +206,24 @@ TEST_CASE("http_server - a response to HEAD has no body, so a pipelined request 
     CHECK(got == one + one + "ok");
   });
 }
+
+TEST_CASE("http_server - an unfinished upload's buffered bytes count against the connection memory budget",
+          "[net][http]") {
+  run(one_core(), []() -> otter::process {
+    http::serve_options options;
+    options.request_timeout = patience;
+    auto c = co_await connect(ok, options);
+    // 200 KB of a 300 KB body: more than the socket itself buffers (its
+    // receive_limit), so most of it is held by serve's parser.
+    const std::string head = "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 300000\r\n\r\n";
+    auto sent = co_await c.client.send(head + std::string(200000, 'u'), patience);
+    REQUIRE(sent);
+    const auto deadline = otter::monotonic_time() + patience;
+    while (net::connection_memory() < 200000 && otter::monotonic_time() < deadline) co_await otter::sleep(1ms);
+    CHECK(net::connection_memory() >= 200000);
+    c.client = {};
+    const bool exited = co_await server_exits(c, patience);
+    CHECK(exited);
+    CHECK(net::connection_memory() == 0);
+  });
+}
