@@ -168,6 +168,10 @@ task<> call_terminate(S& s, exit_reason reason) {
   }
 }
 
+// The invoke_* functions run a request's handler; they never own the request:
+// the server loop's message does, until the handler (a coroutine one too) has
+// finished, or the server's frame is destroyed because it was killed.
+
 template <class S, class Req>
 void invoke_call(void* server, request* r, request_context& ctx) {
   S& s = *static_cast<S*>(server);
@@ -178,16 +182,13 @@ void invoke_call(void* server, request* r, request_context& ctx) {
     // Deferred: the handler replies through reply_to, now or later.
     using H = decltype(s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag)));
     if constexpr (is_task<H>::value) {
-      ctx.keep = r;
       ctx.pending.emplace(s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag)));
     } else {
-      envelope_guard guard{r};
       s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag));
     }
   } else {
     using H = decltype(s.handle_call(std::move(req->payload)));
     if constexpr (is_task<H>::value) {
-      ctx.keep = r; // the handler may refer to the request while it runs
       ctx.pending.emplace([](S& srv, request* rq) -> task<> {
         auto* q = static_cast<request_of<Req>*>(rq);
         if constexpr (std::is_void_v<R>) {
@@ -199,7 +200,6 @@ void invoke_call(void* server, request* r, request_context& ctx) {
         }
       }(s, r));
     } else {
-      envelope_guard guard{r};
       if constexpr (std::is_void_v<R>) {
         s.handle_call(std::move(req->payload));
         send_reply(r->from, r->call_tag, no_value{});
@@ -216,10 +216,8 @@ void invoke_cast(void* server, request* r, request_context& ctx) {
   auto* req = static_cast<request_of<Msg>*>(r);
   using H = decltype(s.handle_cast(std::move(req->payload)));
   if constexpr (is_task<H>::value) {
-    ctx.keep = r;
     ctx.pending.emplace(s.handle_cast(std::move(req->payload)));
   } else {
-    envelope_guard guard{r};
     s.handle_cast(std::move(req->payload));
   }
 }
@@ -227,13 +225,15 @@ void invoke_cast(void* server, request* r, request_context& ctx) {
 inline void invoke_stop(void*, request* r, request_context& ctx) {
   ctx.stop = true;
   ctx.stop_reason = static_cast<request_of<exit_reason>*>(r)->payload;
-  ctx.keep = r; // replied to once the server has terminated
 }
 
 /// Ends the calling process with `reason` when its body returns (no unwinding).
 void exit_when_done(exit_reason reason);
 
 std::optional<exit_reason> register_for_server(const std::string& name);
+/// Where the calling server process keeps the context of the request it is
+/// serving (for stop_self); it lives as long as the process.
+request_context** request_slot();
 exit_reason current_exception_reason() noexcept;
 exit_reason current_exception_reason(std::exception_ptr e) noexcept;
 
@@ -277,32 +277,30 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
   // threw, the exception, which is rethrown after terminate has run.
   exit_reason final_reason;
   std::exception_ptr crash;
+  request_context** const serving = request_slot();
   for (;;) {
+    // `m` owns what it holds for the whole iteration, a request included:
+    // if the server is killed while a coroutine handler waits, destroying the
+    // frame frees the handler's frame, then the request.
     message m = co_await receive([](message any) { return any; });
     detail::envelope* e = m.get();
     request_context ctx;
     if (e->tag->kind == message_kind::server_request) {
-      auto* r = static_cast<request*>(m.release());
-      if (r->server_type != &server_type_tag<S>) {
-        destroy(r); // compiled against another server class: refuse rather than misread it
-        continue;
-      }
-      tl_request = &ctx;
+      auto* r = static_cast<request*>(e);
+      // Compiled against another server class: refuse rather than misread it.
+      if (r->server_type != &server_type_tag<S>) continue;
+      *serving = &ctx;
       try {
         r->invoke(&*server, r, ctx);
-        tl_request = nullptr;
         if (ctx.pending) {
           task<> t = std::move(*ctx.pending);
           ctx.pending.reset();
-          tl_request = &ctx;
           co_await std::move(t);
-          tl_request = nullptr;
         }
       } catch (...) {
-        tl_request = nullptr;
         crash = std::current_exception();
       }
-      if (ctx.keep != nullptr) destroy(ctx.keep);
+      *serving = nullptr;
     } else if (auto* x = m.get_if<exit_message>(); x != nullptr && linked && x->from == starter) {
       final_reason = x->reason; // the parent went down (we trap exits, or it would have taken us along)
       break;
@@ -310,7 +308,7 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
       // Any other message goes to the handle_info that takes it, or is
       // dropped: `m` is destroyed at the end of this iteration, after a
       // coroutine handler, which may refer to it, has finished.
-      tl_request = &ctx;
+      *serving = &ctx;
       try {
         std::optional<task<>> pending = deliver_info(*server, m);
         if (pending) {
@@ -321,7 +319,7 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
       } catch (...) {
         crash = std::current_exception();
       }
-      tl_request = nullptr;
+      *serving = nullptr;
     }
     if (crash) {
       final_reason = current_exception_reason(crash);
