@@ -12,7 +12,9 @@ exit_reason reason_of_current_exception() noexcept; // process.cpp
 
 namespace gs {
 
-constinit thread_local request_context* tl_request = nullptr;
+// Per process, not per thread: a coroutine handler may wait while other
+// servers on this thread run theirs, and still call stop_self after.
+request_context** request_slot() { return &ext_of(current_process("otter::gen_server")).serving; }
 
 void exit_when_done(exit_reason reason) { ext_of(current_process("otter::gen_server")).reason = std::move(reason); }
 
@@ -45,7 +47,8 @@ exit_reason calling_self() { return exit_reason::custom("calling_self"); }
 namespace otter::gen_server {
 
 void stop_self(exit_reason reason) {
-  detail::gs::request_context* ctx = detail::gs::tl_request;
+  detail::pcb* me = detail::tl_current;
+  detail::gs::request_context* ctx = me != nullptr && me->ext != nullptr ? me->ext->serving : nullptr;
   if (ctx == nullptr) throw std::logic_error("otter::gen_server::stop_self must be called from a gen_server handler");
   ctx->stop = true;
   ctx->stop_reason = std::move(reason);

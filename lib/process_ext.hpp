@@ -15,6 +15,9 @@
 namespace otter::detail {
 
 struct mailbox_gauge;
+namespace gs {
+struct request_context;
+}
 
 struct monitor_entry {
   ref tag;
@@ -61,6 +64,9 @@ struct process_ext {
   std::shared_ptr<const child_identity> starting_child;
   /// On a supervisor's child: which supervisor, and its id there.
   std::shared_ptr<const child_identity> child_of;
+  /// On a gen_server, while a handler serves a request: what it leaves for
+  /// the server loop (stop_self writes there). Null between requests.
+  gs::request_context* serving = nullptr;
 
   ~process_ext() {
     if (owned != nullptr) owned_delete(owned);

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <otter/detail/gen_server_call.hpp>
 #include <otter/detail/gen_server_checks.hpp>
 #include <otter/detail/gen_server_impl.hpp>
 #include <otter/link.hpp>
@@ -168,6 +169,10 @@ task<> call_terminate(S& s, exit_reason reason) {
   }
 }
 
+// The invoke_* functions run a request's handler; they never own the request:
+// the server loop's message does, until the handler (a coroutine one too) has
+// finished, or the server's frame is destroyed because it was killed.
+
 template <class S, class Req>
 void invoke_call(void* server, request* r, request_context& ctx) {
   S& s = *static_cast<S*>(server);
@@ -178,16 +183,13 @@ void invoke_call(void* server, request* r, request_context& ctx) {
     // Deferred: the handler replies through reply_to, now or later.
     using H = decltype(s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag)));
     if constexpr (is_task<H>::value) {
-      ctx.keep = r;
       ctx.pending.emplace(s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag)));
     } else {
-      envelope_guard guard{r};
       s.handle_call(std::move(req->payload), gen_server::reply_to<R>(r->from, r->call_tag));
     }
   } else {
     using H = decltype(s.handle_call(std::move(req->payload)));
     if constexpr (is_task<H>::value) {
-      ctx.keep = r; // the handler may refer to the request while it runs
       ctx.pending.emplace([](S& srv, request* rq) -> task<> {
         auto* q = static_cast<request_of<Req>*>(rq);
         if constexpr (std::is_void_v<R>) {
@@ -199,7 +201,6 @@ void invoke_call(void* server, request* r, request_context& ctx) {
         }
       }(s, r));
     } else {
-      envelope_guard guard{r};
       if constexpr (std::is_void_v<R>) {
         s.handle_call(std::move(req->payload));
         send_reply(r->from, r->call_tag, no_value{});
@@ -216,10 +217,8 @@ void invoke_cast(void* server, request* r, request_context& ctx) {
   auto* req = static_cast<request_of<Msg>*>(r);
   using H = decltype(s.handle_cast(std::move(req->payload)));
   if constexpr (is_task<H>::value) {
-    ctx.keep = r;
     ctx.pending.emplace(s.handle_cast(std::move(req->payload)));
   } else {
-    envelope_guard guard{r};
     s.handle_cast(std::move(req->payload));
   }
 }
@@ -227,13 +226,15 @@ void invoke_cast(void* server, request* r, request_context& ctx) {
 inline void invoke_stop(void*, request* r, request_context& ctx) {
   ctx.stop = true;
   ctx.stop_reason = static_cast<request_of<exit_reason>*>(r)->payload;
-  ctx.keep = r; // replied to once the server has terminated
 }
 
 /// Ends the calling process with `reason` when its body returns (no unwinding).
 void exit_when_done(exit_reason reason);
 
 std::optional<exit_reason> register_for_server(const std::string& name);
+/// Where the calling server process keeps the context of the request it is
+/// serving (for stop_self); it lives as long as the process.
+request_context** request_slot();
 exit_reason current_exception_reason() noexcept;
 exit_reason current_exception_reason(std::exception_ptr e) noexcept;
 
@@ -277,32 +278,30 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
   // threw, the exception, which is rethrown after terminate has run.
   exit_reason final_reason;
   std::exception_ptr crash;
+  request_context** const serving = request_slot();
   for (;;) {
+    // `m` owns what it holds for the whole iteration, a request included:
+    // if the server is killed while a coroutine handler waits, destroying the
+    // frame frees the handler's frame, then the request.
     message m = co_await receive([](message any) { return any; });
     detail::envelope* e = m.get();
     request_context ctx;
     if (e->tag->kind == message_kind::server_request) {
-      auto* r = static_cast<request*>(m.release());
-      if (r->server_type != &server_type_tag<S>) {
-        destroy(r); // compiled against another server class: refuse rather than misread it
-        continue;
-      }
-      tl_request = &ctx;
+      auto* r = static_cast<request*>(e);
+      // Compiled against another server class: refuse rather than misread it.
+      if (r->server_type != &server_type_tag<S>) continue;
+      *serving = &ctx;
       try {
         r->invoke(&*server, r, ctx);
-        tl_request = nullptr;
         if (ctx.pending) {
           task<> t = std::move(*ctx.pending);
           ctx.pending.reset();
-          tl_request = &ctx;
           co_await std::move(t);
-          tl_request = nullptr;
         }
       } catch (...) {
-        tl_request = nullptr;
         crash = std::current_exception();
       }
-      if (ctx.keep != nullptr) destroy(ctx.keep);
+      *serving = nullptr;
     } else if (auto* x = m.get_if<exit_message>(); x != nullptr && linked && x->from == starter) {
       final_reason = x->reason; // the parent went down (we trap exits, or it would have taken us along)
       break;
@@ -310,7 +309,7 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
       // Any other message goes to the handle_info that takes it, or is
       // dropped: `m` is destroyed at the end of this iteration, after a
       // coroutine handler, which may refer to it, has finished.
-      tl_request = &ctx;
+      *serving = &ctx;
       try {
         std::optional<task<>> pending = deliver_info(*server, m);
         if (pending) {
@@ -321,7 +320,7 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
       } catch (...) {
         crash = std::current_exception();
       }
-      tl_request = nullptr;
+      *serving = nullptr;
     }
     if (crash) {
       final_reason = current_exception_reason(crash);
@@ -378,116 +377,6 @@ task<result<server_ref<S>>> start_server(bool link, gen_server::start_options op
     return start_checked_server<S>(link, std::move(options), std::move(args)...);
   else
     return unchecked_server<S>();
-}
-
-/// The reason of a call a server makes to itself (it could never be answered).
-exit_reason calling_self();
-
-/// Waits for a call's reply (or the server's DOWN, or the timeout) without
-/// looking at messages that were in the mailbox before the call.
-template <class S, class Req, bool Throws>
-class [[nodiscard("otter::gen_server::call does nothing until you co_await it")]] call_awaiter {
-  using R = typename reply_type_of<S, Req>::type;
-  using W = std::conditional_t<std::is_void_v<R>, no_value, R>;
-
-  struct outcome {
-    std::optional<W> value;
-    exit_reason error;
-  };
-  struct reply_guard {
-    const ref* tag;
-    bool operator()(const call_reply<W>& r) const noexcept { return r.tag == *tag; }
-  };
-  struct on_reply {
-    outcome operator()(call_reply<W>&& r) const { return outcome{std::move(r.value), {}}; }
-  };
-  struct down_guard {
-    const ref* tag;
-    bool operator()(const down_message& d) const noexcept { return d.monitor == *tag; }
-  };
-  struct on_down {
-    outcome operator()(down_message&& d) const { return outcome{std::nullopt, std::move(d.reason)}; }
-  };
-  struct on_timeout {
-    outcome operator()() const { return outcome{std::nullopt, exit_reason::timeout()}; }
-  };
-  using inner_type = receive_awaiter<after_clause<on_timeout>, receive_clause<call_reply<W>, reply_guard, on_reply>,
-                                     receive_clause<down_message, down_guard, on_down>>;
-
-public:
-  using result_type = std::conditional_t<Throws, R, result<R>>;
-
-  call_awaiter(server_ref<S> server, Req&& request, std::chrono::nanoseconds timeout)
-      : server_(std::move(server)), request_(std::move(request)),
-        inner_(after_clause<on_timeout>{timeout, {}}, receive_clause<call_reply<W>, reply_guard, on_reply>{{&tag_}, {}},
-               receive_clause<down_message, down_guard, on_down>{{&tag_}, {}}) {}
-  call_awaiter(const call_awaiter&) = delete;
-  call_awaiter& operator=(const call_awaiter&) = delete;
-
-  bool await_ready() {
-    pcb& me = current_process("otter::gen_server::call");
-    const pid target = server_.pid();
-    if (!target) {
-      failure_ = exit_reason::noproc(); // no such server (an unregistered name)
-      return true;
-    }
-    if (target == me.self) {
-      failure_ = calling_self(); // nobody would ever answer: fail now, send nothing
-      return true;
-    }
-    // Only messages after this point can be the reply or the DOWN.
-    envelope** mark = me.mailbox_tail;
-    tag_ = monitor(target); // a dead server: DOWN noproc
-    await_reply(me, tag_);
-    auto* r = make_request<Req>(std::move(request_));
-    r->invoke = &invoke_call<S, Req>;
-    r->server_type = &server_type_tag<S>;
-    r->from = me.self;
-    r->call_tag = tag_;
-    r->kind = request_kind::call;
-    send_envelope(target, r);
-    inner_.start_after(mark);
-    return inner_.await_ready();
-  }
-  void await_suspend(std::coroutine_handle<> h) { inner_.await_suspend(h); }
-
-  result_type await_resume() {
-    if (failure_) return fail(std::move(*failure_));
-    outcome o = inner_.await_resume();
-    await_reply(current_process("otter::gen_server::call"), ref{});
-    if (o.value) {
-      demonitor(tag_, true);
-      if constexpr (std::is_void_v<R>) {
-        if constexpr (Throws) return; else return result<void>();
-      } else {
-        return std::move(*o.value);
-      }
-    }
-    if (o.error.get_kind() == exit_reason::kind::timeout) demonitor(tag_, true);
-    return fail(std::move(o.error));
-  }
-
-private:
-  static void await_reply(pcb& me, ref tag);
-  result_type fail(exit_reason reason) {
-    if constexpr (Throws)
-      throw call_error(std::move(reason));
-    else
-      return result_type(std::move(reason));
-  }
-
-  server_ref<S> server_;
-  Req request_;
-  ref tag_;
-  std::optional<exit_reason> failure_; // failed before sending anything
-  inner_type inner_;
-};
-
-void set_awaited_reply(pcb& me, ref tag);
-
-template <class S, class Req, bool Throws>
-void call_awaiter<S, Req, Throws>::await_reply(pcb& me, ref tag) {
-  set_awaited_reply(me, tag);
 }
 
 } // namespace detail::gs

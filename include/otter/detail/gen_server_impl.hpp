@@ -63,9 +63,10 @@ struct unwrap_task<task<T>> {
 
 enum class request_kind : unsigned char { call, cast, stop };
 
+/// What a handler leaves for the server loop. The request itself stays owned
+/// by the loop's message while the handler runs.
 struct request_context {
   std::optional<task<>> pending; ///< an asynchronous handler, for the server to await
-  envelope* keep = nullptr;      ///< the request, kept alive until `pending` finishes
   bool stop = false;
   exit_reason stop_reason;
 };
@@ -128,9 +129,6 @@ template <class S, class Req>
 struct reply_type_of<S, Req, std::void_t<typename Req::reply_type>> {
   using type = typename Req::reply_type;
 };
-
-/// The current server's request context, while a handler runs (for stop_self).
-extern constinit thread_local request_context* tl_request;
 
 } // namespace gs
 } // namespace otter::detail
