@@ -368,18 +368,4 @@ otter::process main_process(net::address at) {
   co_await serve_until_stopped(*top);
 }
 
-int main(int argc, char** argv) {
-  try {
-    const auto cli = parse_server_cli(argc, argv, 7070);
-    if (!cli) return 2;
-    otter::node_options options;
-    options.schedulers = cli->schedulers;
-    options.stop_on_signals = true;
-    otter::node node(options);
-    return node.run(main_process, cli->at);
-  } catch (const otter::runtime_unavailable& e) {
-    // The kernel refused io_uring (a seccomp policy, an old kernel...): say why.
-    std::fprintf(stderr, "%s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return run_server(argc, argv, 7070, main_process); }

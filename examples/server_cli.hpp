@@ -11,9 +11,11 @@
 
 #include <sys/resource.h>
 
+#include <otter/errors.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/link.hpp>
 #include <otter/net/address.hpp>
+#include <otter/node.hpp>
 #include <otter/receive.hpp>
 #include <otter/task.hpp>
 
@@ -98,4 +100,25 @@ inline otter::task<> serve_until_stopped(otter::pid server) {
   const otter::exit_message done = co_await otter::receive(otter::when(
       [server](const otter::exit_message& e) { return e.from == server; }, [](otter::exit_message e) { return e; }));
   std::fprintf(stderr, "stopped: %s\n", done.reason.to_string().c_str());
+}
+
+// A server's main(): parses the command line, then runs `main_process(address)`
+// on a node with the schedulers asked for, stopping gracefully on SIGINT or
+// SIGTERM. Exit status: the node's (0 after a clean stop), 2 for a bad
+// command line, 1 if the kernel refuses io_uring — said on stderr in one line
+// (a seccomp policy, a disabled io_uring, an old kernel: the message names it).
+template <typename MainProcess>
+int run_server(int argc, char** argv, std::uint16_t default_port, MainProcess main_process) {
+  try {
+    const auto cli = parse_server_cli(argc, argv, default_port);
+    if (!cli) return 2;
+    otter::node_options options;
+    options.schedulers = cli->schedulers;
+    options.stop_on_signals = true;
+    otter::node node(options);
+    return node.run(main_process, cli->at);
+  } catch (const otter::runtime_unavailable& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }
