@@ -17,7 +17,9 @@
 // connection's mailbox holds at most `max_queued_lines` lines (a bounded
 // mailbox that refuses senders when full), the room disconnects a member whose
 // mailbox refuses a line, and a send the client does not take within the
-// socket's send timeout ends the connection.
+// socket's send timeout ends the connection. A member who talks faster than
+// the room passes lines on waits for each (a line is a call to the room), so
+// the room's own mailbox stays small too.
 
 #include <algorithm>
 #include <cstdio>
@@ -55,7 +57,7 @@ struct join { // room: add (or rename) a member; replies with the member count
   std::string nick;
 };
 struct who {}; // room: the members' nicks, as a line
-struct say {   // room: send a line to the other members
+struct say {   // room: send a line to the other members (a call: see on_line)
   say(otter::pid p, std::string t) : from(p), text(std::move(t)) {}
   otter::pid from;
   std::string text;
@@ -91,9 +93,9 @@ public:
     return line;
   }
 
-  void handle_cast(say s) {
+  bool handle_call(say s) {
     auto from = members_.find(s.from);
-    if (from == members_.end()) return; // left meanwhile
+    if (from == members_.end()) return false; // left meanwhile
     const std::string line = "[" + name_ + "] " + from->second.nick + ": " + s.text + "\n";
     std::vector<otter::pid> too_slow;
     for (const auto& [pid, m] : members_)
@@ -107,6 +109,7 @@ public:
         drop(it);
       }
     }
+    return true;
   }
   void handle_cast(leave l) {
     if (auto it = members_.find(l.member); it != members_.end()) {
@@ -231,7 +234,11 @@ otter::task<bool> on_line(session& s, std::string line) {
   if (line.empty()) co_return true;
   if (line[0] != '/') {
     if (!s.room) co_return co_await write(s.socket, "error: join a room first");
-    gs::cast(s.room, say(otter::self(), std::move(line)));
+    // A call, not a cast: a member who talks faster than the room can pass
+    // lines on waits for each to be taken, so the room's mailbox holds at most
+    // one line per member (a cast would let it grow without bound).
+    say line_said(otter::self(), std::move(line));
+    co_await gs::try_call(s.room, std::move(line_said)); // fails only while the room restarts
     co_return true;
   }
   const std::size_t space = line.find(' ');
