@@ -1,0 +1,3 @@
+#pragma once
+// placeholder
+#include <otter/detail/config.hpp>
