@@ -428,8 +428,7 @@ struct decoder {
       const std::size_t n = be32(p + 1);
       p += 5;
       if (!need(n) || !charge(n)) return false;
-      char* d = nullptr;
-      out = term_access::make_bytes(term::kind::binary, n, 0, &d);
+      char* d = term_access::make_bytes(out, term::kind::binary, n, 0);
       if (n) std::memcpy(d, p, n);
       p += n;
       return true;

@@ -180,49 +180,33 @@ term term::integer(bool negative, std::span<const std::uint8_t> mag) {
   return t;
 }
 
-term term_access::make_atom(std::size_t n, char** data) {
-  term t;
-  t.k_ = term::kind::atom;
-  if (n <= sizeof t.v_.inl) {
-    t.a8_ = static_cast<std::uint8_t>(n);
-    *data = t.v_.inl;
-    return t;
-  }
-  auto* r = alloc_rep<term::bytes_rep>(n);
-  new (r) term::bytes_rep(term::kind::atom, static_cast<std::uint32_t>(n), 0);
-  t.heap_ = 1;
-  t.v_.p = r;
-  *data = r->data();
-  return t;
-}
+char* term_access::make_atom(term& t, std::size_t n) { return make_bytes(t, term::kind::atom, n, 0); }
 
 term term::atom(std::string_view name) {
-  char* d = nullptr;
-  term t = term_access::make_atom(name.size(), &d);
+  term t;
+  char* d = term_access::make_atom(t, name.size());
   if (!name.empty()) std::memcpy(d, name.data(), name.size());
   return t;
 }
 
-term term_access::make_bytes(term::kind k, std::size_t n, std::uint8_t bits_in_last, char** data) {
-  term t;
+char* term_access::make_bytes(term& t, term::kind k, std::size_t n, std::uint8_t bits_in_last) {
+  t = term();
   t.k_ = k;
   if (n <= sizeof t.v_.inl) {
     t.a8_ = static_cast<std::uint8_t>(n);
     t.pad_ = bits_in_last;
-    *data = t.v_.inl;
-    return t;
+    return t.v_.inl;
   }
   auto* r = alloc_rep<term::bytes_rep>(n);
   new (r) term::bytes_rep(k, static_cast<std::uint32_t>(n), bits_in_last);
   t.heap_ = 1;
   t.v_.p = r;
-  *data = r->data();
-  return t;
+  return r->data();
 }
 
 term term::binary(std::string_view bytes) {
-  char* d = nullptr;
-  term t = term_access::make_bytes(kind::binary, bytes.size(), 0, &d);
+  term t;
+  char* d = term_access::make_bytes(t, kind::binary, bytes.size(), 0);
   if (!bytes.empty()) std::memcpy(d, bytes.data(), bytes.size());
   return t;
 }
@@ -236,8 +220,8 @@ term term::bitstring(std::string_view bytes, std::size_t bits) {
   const std::size_t nbytes = (bits + 7) / 8;
   const auto last = static_cast<std::uint8_t>(bits % 8);
   if (last == 0) return binary(bytes.substr(0, nbytes));
-  char* d = nullptr;
-  term t = term_access::make_bytes(kind::bitstring, nbytes, last, &d);
+  term t;
+  char* d = term_access::make_bytes(t, kind::bitstring, nbytes, last);
   std::memcpy(d, bytes.data(), nbytes);
   // The unused low bits of the last byte are zero, so equal bitstrings are equal bytes.
   d[nbytes - 1] = static_cast<char>(static_cast<unsigned char>(d[nbytes - 1]) & (0xff00u >> last));
@@ -396,8 +380,8 @@ term term::port(std::uint16_t node, std::uint64_t id, bool v4) {
 }
 
 term term::fun(std::string_view encoding, std::uint16_t node) {
-  char* d = nullptr;
-  term t = term_access::make_bytes(kind::fun, encoding.size(), 0, &d);
+  term t;
+  char* d = term_access::make_bytes(t, kind::fun, encoding.size(), 0);
   if (!encoding.empty()) std::memcpy(d, encoding.data(), encoding.size());
   t.a32_ = node;
   return t;

@@ -18,10 +18,11 @@ struct term_access {
   static term make_map(std::size_t n, std::pair<term, term>** entries);
   /// Sorts a filled map's entries; false if two keys are equal.
   static bool finish_map(term& map);
-  /// Bytes of a binary (`bits_in_last` 0 = whole bytes) or a bitstring, to fill.
-  static term make_bytes(term::kind k, std::size_t n, std::uint8_t bits_in_last, char** data);
-  /// An atom of `n` bytes, to fill (must be valid UTF-8).
-  static term make_atom(std::size_t n, char** data);
+  /// Makes `out` a binary (`bits_in_last` 0 = whole bytes) or a bitstring of `n`
+  /// bytes and returns them, to fill. (They may be inside `out`: fill before moving it.)
+  static char* make_bytes(term& out, term::kind k, std::size_t n, std::uint8_t bits_in_last);
+  /// Makes `out` an atom of `n` bytes and returns them, to fill (valid UTF-8).
+  static char* make_atom(term& out, std::size_t n);
 };
 
 } // namespace otter
