@@ -139,7 +139,8 @@ void detail::node_state::fail(std::exception_ptr e) noexcept {
 node::node(node_options options) {
   const std::vector<int> cpus = allowed_cpus();
   unsigned n = options.schedulers != 0 ? options.schedulers : static_cast<unsigned>(cpus.size());
-  if (n > 255) throw std::invalid_argument("otter::node: at most 255 schedulers");
+  // Scheduler byte 0xfe marks a remote pid (otter/dist/node_table.hpp).
+  if (n > 254) throw std::invalid_argument("otter::node: at most 254 schedulers");
   if (options.virtual_time && n != 1)
     throw std::invalid_argument("otter::node: virtual_time needs exactly one scheduler");
   options.schedulers = n;

@@ -42,6 +42,10 @@ public:
     return static_cast<std::uint32_t>(bits_ >> 32);
   }
 
+  /// True for a pid of another node (otter/dist/node_table.hpp builds and takes
+  /// them apart); scheduler(), slot() and generation() mean nothing for it.
+  constexpr bool is_remote() const noexcept { return (bits_ & 0xff) == 0xfe; }
+
   constexpr explicit operator bool() const noexcept { return bits_ != 0; }
   friend constexpr bool operator==(pid, pid) noexcept = default;
   friend constexpr auto operator<=>(pid, pid) noexcept = default;
@@ -51,7 +55,8 @@ private:
   std::uint64_t bits_ = 0;
 };
 
-/// `<S.N.G>`, or `<none>` for the default-constructed pid.
+/// `<S.N.G>`, or `<none>` for the default-constructed pid; a remote pid prints as
+/// `<N.ID.SERIAL>`, N being its node's index in the node table.
 std::string to_string(pid p);
 std::ostream& operator<<(std::ostream& os, pid p);
 

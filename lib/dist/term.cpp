@@ -1,0 +1,678 @@
+#include <otter/dist/term.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "term_access.hpp"
+
+namespace otter {
+
+// ---- heap parts -------------------------------------------------------------
+// One allocation each, the payload trailing the header. Heap parts are
+// immutable once a term holding them is visible, which is what makes sharing
+// them between copies (and threads) safe: only the count changes.
+
+struct alignas(alignof(term)) term::rep {
+  std::atomic<std::uint32_t> rc{1};
+  kind k;
+  explicit rep(kind kk) noexcept : k(kk) {}
+};
+
+struct term::seq_rep : rep {
+  std::uint32_t n;
+  term tail; // lists only; never a non-empty list
+  seq_rep(kind kk, std::uint32_t nn) noexcept : rep(kk), n(nn) {}
+  term* elems() noexcept { return reinterpret_cast<term*>(this + 1); }
+};
+
+struct term::map_rep : rep {
+  std::uint32_t n;
+  explicit map_rep(std::uint32_t nn) noexcept : rep(kind::map), n(nn) {}
+  std::pair<term, term>* entries() noexcept { return reinterpret_cast<std::pair<term, term>*>(this + 1); }
+};
+
+struct term::bytes_rep : rep {
+  std::uint32_t n;
+  std::uint8_t extra; // big_integer: negative; bitstring: bits used in the last byte
+  bytes_rep(kind kk, std::uint32_t nn, std::uint8_t e) noexcept : rep(kk), n(nn), extra(e) {}
+  char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
+};
+
+struct term::ref_rep : rep {
+  term_ref r;
+  explicit ref_rep(const term_ref& rr) noexcept : rep(kind::reference), r(rr) {}
+};
+
+static_assert(sizeof(term) == 24, "a term is 24 bytes");
+
+bool operator==(const term_ref& a, const term_ref& b) noexcept {
+  if (a.node != b.node || a.len != b.len) return false;
+  for (int i = 0; i < 5; ++i)
+    if (a.id[i] != b.id[i]) return false;
+  return true;
+}
+
+namespace {
+
+template <class R>
+R* alloc_rep(std::size_t trailing_bytes) {
+  void* mem = ::operator new(sizeof(R) + trailing_bytes);
+  return static_cast<R*>(mem);
+}
+
+} // namespace
+
+// ---- lifetime ---------------------------------------------------------------
+
+void term::retain() const noexcept {
+  // Relaxed: a new reference is made from an existing one, which orders it.
+  v_.p->rc.fetch_add(1, std::memory_order_relaxed);
+}
+
+void term::release() noexcept {
+  // Trailing arrays start right after their headers.
+  static_assert(sizeof(seq_rep) % alignof(term) == 0);
+  static_assert(sizeof(map_rep) % alignof(std::pair<term, term>) == 0);
+  rep* r = v_.p;
+  // Acquire-release: the last owner must see every other owner's writes (none
+  // to the payload, but the count's own history) before it frees.
+  if (r->rc.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  switch (r->k) {
+  case kind::tuple:
+  case kind::list: {
+    auto* s = static_cast<seq_rep*>(r);
+    term* e = s->elems();
+    for (std::uint32_t i = 0; i < s->n; ++i) e[i].~term();
+    s->~seq_rep();
+    break;
+  }
+  case kind::map: {
+    auto* m = static_cast<map_rep*>(r);
+    auto* e = m->entries();
+    for (std::uint32_t i = 0; i < m->n; ++i) e[i].~pair();
+    m->~map_rep();
+    break;
+  }
+  case kind::reference: static_cast<ref_rep*>(r)->~ref_rep(); break;
+  default: static_cast<bytes_rep*>(r)->~bytes_rep(); break;
+  }
+  ::operator delete(r);
+}
+
+term::term(const term& o) noexcept : v_(o.v_), k_(o.k_), heap_(o.heap_), a8_(o.a8_), pad_(o.pad_), a32_(o.a32_) {
+  if (heap_) retain();
+}
+
+term::term(term&& o) noexcept : v_(o.v_), k_(o.k_), heap_(o.heap_), a8_(o.a8_), pad_(o.pad_), a32_(o.a32_) {
+  o.heap_ = 0;
+  o.k_ = kind::nil;
+}
+
+term& term::operator=(const term& o) noexcept {
+  if (this != &o) {
+    if (o.heap_) o.retain();
+    if (heap_) release();
+    v_ = o.v_;
+    k_ = o.k_;
+    heap_ = o.heap_;
+    a8_ = o.a8_;
+    pad_ = o.pad_;
+    a32_ = o.a32_;
+  }
+  return *this;
+}
+
+term& term::operator=(term&& o) noexcept {
+  if (this != &o) {
+    if (heap_) release();
+    v_ = o.v_;
+    k_ = o.k_;
+    heap_ = o.heap_;
+    a8_ = o.a8_;
+    pad_ = o.pad_;
+    a32_ = o.a32_;
+    o.heap_ = 0;
+    o.k_ = kind::nil;
+  }
+  return *this;
+}
+
+term::~term() {
+  if (heap_) release();
+}
+
+// ---- construction -----------------------------------------------------------
+
+term::term(unsigned long long v) : k_(kind::integer) {
+  if (v <= static_cast<unsigned long long>(INT64_MAX)) {
+    v_.i = static_cast<std::int64_t>(v);
+    return;
+  }
+  std::uint8_t mag[8];
+  for (int i = 0; i < 8; ++i) mag[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  *this = integer(false, mag);
+}
+
+term term::integer(bool negative, std::span<const std::uint8_t> mag) {
+  std::size_t n = mag.size();
+  while (n > 0 && mag[n - 1] == 0) --n; // canonical: no leading zero bytes
+  if (n <= 8) {
+    std::uint64_t u = 0;
+    for (std::size_t i = 0; i < n; ++i) u |= std::uint64_t{mag[i]} << (8 * i);
+    if (!negative && u <= static_cast<std::uint64_t>(INT64_MAX)) return term(static_cast<long long>(u));
+    if (negative && u <= std::uint64_t{1} << 63) {
+      term t;
+      t.k_ = kind::integer;
+      t.v_.i = static_cast<std::int64_t>(0 - u);
+      return t;
+    }
+  }
+  term t;
+  auto* r = alloc_rep<bytes_rep>(n);
+  new (r) bytes_rep(kind::big_integer, static_cast<std::uint32_t>(n), negative ? 1 : 0);
+  std::memcpy(r->data(), mag.data(), n);
+  t.k_ = kind::big_integer;
+  t.heap_ = 1;
+  t.v_.p = r;
+  return t;
+}
+
+char* term_access::make_atom(term& t, std::size_t n) { return make_bytes(t, term::kind::atom, n, 0); }
+
+term term::atom(std::string_view name) {
+  term t;
+  char* d = term_access::make_atom(t, name.size());
+  if (!name.empty()) std::memcpy(d, name.data(), name.size());
+  return t;
+}
+
+char* term_access::make_bytes(term& t, term::kind k, std::size_t n, std::uint8_t bits_in_last) {
+  t = term();
+  t.k_ = k;
+  if (n <= sizeof t.v_.inl) {
+    t.a8_ = static_cast<std::uint8_t>(n);
+    t.pad_ = bits_in_last;
+    return t.v_.inl;
+  }
+  auto* r = alloc_rep<term::bytes_rep>(n);
+  new (r) term::bytes_rep(k, static_cast<std::uint32_t>(n), bits_in_last);
+  t.heap_ = 1;
+  t.v_.p = r;
+  return r->data();
+}
+
+term term::binary(std::string_view bytes) {
+  term t;
+  char* d = term_access::make_bytes(t, kind::binary, bytes.size(), 0);
+  if (!bytes.empty()) std::memcpy(d, bytes.data(), bytes.size());
+  return t;
+}
+
+term term::binary(std::span<const std::byte> bytes) {
+  return binary(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+term term::bitstring(std::string_view bytes, std::size_t bits) {
+  bits = std::min(bits, bytes.size() * 8);
+  const std::size_t nbytes = (bits + 7) / 8;
+  const auto last = static_cast<std::uint8_t>(bits % 8);
+  if (last == 0) return binary(bytes.substr(0, nbytes));
+  term t;
+  char* d = term_access::make_bytes(t, kind::bitstring, nbytes, last);
+  std::memcpy(d, bytes.data(), nbytes);
+  // The unused low bits of the last byte are zero, so equal bitstrings are equal bytes.
+  d[nbytes - 1] = static_cast<char>(static_cast<unsigned char>(d[nbytes - 1]) & (0xff00u >> last));
+  return t;
+}
+
+term term_access::make_tuple(std::size_t n, term** elems) {
+  auto* r = alloc_rep<term::seq_rep>(n * sizeof(term));
+  new (r) term::seq_rep(term::kind::tuple, static_cast<std::uint32_t>(n));
+  term* e = r->elems();
+  for (std::size_t i = 0; i < n; ++i) new (e + i) term();
+  term t;
+  t.k_ = term::kind::tuple;
+  t.heap_ = 1;
+  t.v_.p = r;
+  *elems = e;
+  return t;
+}
+
+term term_access::make_list(std::size_t n, term** elems, term** tail) {
+  term t = make_tuple(n, elems);
+  t.k_ = term::kind::list;
+  t.v_.p->k = term::kind::list;
+  *tail = &static_cast<term::seq_rep*>(t.v_.p)->tail;
+  return t;
+}
+
+void term_access::normalize_list(term& list) {
+  auto* s = static_cast<term::seq_rep*>(list.v_.p);
+  if (s->tail.k_ != term::kind::list) return;
+  // [a, b | [c | T]] is [a, b, c | T]: keep one representation of each list.
+  std::vector<term> all(s->elems(), s->elems() + s->n);
+  const auto more = s->tail.elements();
+  all.insert(all.end(), more.begin(), more.end());
+  term t = s->tail.tail();
+  list = term::list(std::move(all), std::move(t));
+}
+
+term term_access::make_map(std::size_t n, std::pair<term, term>** entries) {
+  auto* r = alloc_rep<term::map_rep>(n * sizeof(std::pair<term, term>));
+  new (r) term::map_rep(static_cast<std::uint32_t>(n));
+  auto* e = r->entries();
+  for (std::size_t i = 0; i < n; ++i) new (e + i) std::pair<term, term>();
+  term t;
+  t.k_ = term::kind::map;
+  t.heap_ = 1;
+  t.v_.p = r;
+  *entries = e;
+  return t;
+}
+
+bool term_access::finish_map(term& map) {
+  auto* m = static_cast<term::map_rep*>(map.v_.p);
+  auto* b = m->entries();
+  auto* e = b + m->n;
+  auto less = [](const std::pair<term, term>& x, const std::pair<term, term>& y) { return (x.first <=> y.first) < 0; };
+  if (!std::is_sorted(b, e, less)) std::sort(b, e, less);
+  for (auto* p = b; p + 1 < e; ++p)
+    if (p->first == (p + 1)->first) return false;
+  return true;
+}
+
+term term::tuple(std::initializer_list<term> elements) {
+  return tuple(std::vector<term>(elements));
+}
+
+term term::tuple(std::vector<term> elements) {
+  if (elements.empty()) {
+    // {} has no heap part: a tuple of size 0.
+    term t;
+    t.k_ = kind::tuple;
+    return t;
+  }
+  term* e = nullptr;
+  term t = term_access::make_tuple(elements.size(), &e);
+  for (std::size_t i = 0; i < elements.size(); ++i) e[i] = std::move(elements[i]);
+  return t;
+}
+
+term term::list(std::initializer_list<term> elements) {
+  return list(std::vector<term>(elements));
+}
+
+term term::list(std::vector<term> elements, term tail) {
+  if (elements.empty()) return tail;
+  if (tail.k_ == kind::list) {
+    const auto more = tail.elements();
+    elements.insert(elements.end(), more.begin(), more.end());
+    term t2 = tail.tail();
+    tail = std::move(t2);
+  }
+  term* e = nullptr;
+  term* tl = nullptr;
+  term t = term_access::make_list(elements.size(), &e, &tl);
+  for (std::size_t i = 0; i < elements.size(); ++i) e[i] = std::move(elements[i]);
+  *tl = std::move(tail);
+  return t;
+}
+
+term term::map(std::vector<std::pair<term, term>> entries) {
+  // Last one wins: sort positions by (key, position), then keep the last of each run of equal keys.
+  std::vector<std::size_t> order(entries.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const auto c = entries[x].first <=> entries[y].first;
+    return c != 0 ? c < 0 : x < y;
+  });
+  std::vector<std::pair<term, term>> kept;
+  kept.reserve(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i + 1 < order.size() && entries[order[i]].first == entries[order[i + 1]].first) continue;
+    kept.push_back(std::move(entries[order[i]]));
+  }
+  entries = std::move(kept);
+  if (entries.empty()) {
+    term t;
+    t.k_ = kind::map;
+    return t;
+  }
+  std::pair<term, term>* e = nullptr;
+  term t = term_access::make_map(entries.size(), &e);
+  for (std::size_t i = 0; i < entries.size(); ++i) e[i] = std::move(entries[i]);
+  return t;
+}
+
+term term::reference(const term_ref& r) {
+  term_ref c = r;
+  if (c.len > 5) c.len = 5;
+  for (int i = c.len; i < 5; ++i) c.id[i] = 0;
+  auto* rr = alloc_rep<ref_rep>(0);
+  new (rr) ref_rep(c);
+  term t;
+  t.k_ = kind::reference;
+  t.heap_ = 1;
+  t.v_.p = rr;
+  return t;
+}
+
+term term::from_ref(otter::ref local, std::uint16_t local_node_index) {
+  term_ref r;
+  r.node = local_node_index;
+  r.len = 3;
+  r.id[0] = static_cast<std::uint32_t>(local.bits());
+  r.id[1] = static_cast<std::uint32_t>(local.bits() >> 32);
+  r.id[2] = 0;
+  return reference(r);
+}
+
+term term::port(std::uint16_t node, std::uint64_t id, bool v4) {
+  term t;
+  t.k_ = kind::port;
+  t.v_.u = id;
+  t.a32_ = node;
+  t.a8_ = v4 ? 1 : 0;
+  return t;
+}
+
+term term::fun(std::string_view encoding, std::uint16_t node) {
+  term t;
+  char* d = term_access::make_bytes(t, kind::fun, encoding.size(), 0);
+  if (!encoding.empty()) std::memcpy(d, encoding.data(), encoding.size());
+  t.a32_ = node;
+  return t;
+}
+
+// ---- access -----------------------------------------------------------------
+
+std::string_view term::atom_name() const {
+  if (heap_) {
+    auto* r = static_cast<bytes_rep*>(v_.p);
+    return {r->data(), r->n};
+  }
+  return {v_.inl, a8_};
+}
+
+std::optional<std::int64_t> term::to_int64() const noexcept {
+  if (k_ == kind::integer) return v_.i;
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> term::to_uint64() const noexcept {
+  if (k_ == kind::integer) {
+    if (v_.i < 0) return std::nullopt;
+    return static_cast<std::uint64_t>(v_.i);
+  }
+  if (k_ == kind::big_integer) {
+    auto* r = static_cast<bytes_rep*>(v_.p);
+    if (r->extra || r->n > 8) return std::nullopt;
+    std::uint64_t u = 0;
+    for (std::uint32_t i = 0; i < r->n; ++i) u |= std::uint64_t{static_cast<unsigned char>(r->data()[i])} << (8 * i);
+    return u;
+  }
+  return std::nullopt;
+}
+
+bool term::big_negative() const { return static_cast<bytes_rep*>(v_.p)->extra != 0; }
+
+std::span<const std::uint8_t> term::big_magnitude() const {
+  auto* r = static_cast<bytes_rep*>(v_.p);
+  return {reinterpret_cast<const std::uint8_t*>(r->data()), r->n};
+}
+
+double term::as_double() const { return v_.d; }
+
+bool term::is_proper_list() const noexcept {
+  if (k_ == kind::nil) return true;
+  return k_ == kind::list && static_cast<seq_rep*>(v_.p)->tail.k_ == kind::nil;
+}
+
+std::size_t term::size() const noexcept {
+  switch (k_) {
+  case kind::tuple:
+  case kind::list: return heap_ ? static_cast<seq_rep*>(v_.p)->n : 0;
+  case kind::map: return heap_ ? static_cast<map_rep*>(v_.p)->n : 0;
+  case kind::atom:
+  case kind::binary:
+  case kind::bitstring:
+  case kind::fun: return heap_ ? static_cast<bytes_rep*>(v_.p)->n : a8_;
+  default: return 0;
+  }
+}
+
+const term& term::operator[](std::size_t i) const { return static_cast<seq_rep*>(v_.p)->elems()[i]; }
+
+std::span<const term> term::elements() const noexcept {
+  if ((k_ != kind::tuple && k_ != kind::list) || !heap_) return {};
+  auto* s = static_cast<seq_rep*>(v_.p);
+  return {s->elems(), s->n};
+}
+
+namespace {
+const term nil_term;
+}
+
+const term& term::tail() const noexcept {
+  if (k_ != kind::list) return nil_term;
+  return static_cast<seq_rep*>(v_.p)->tail;
+}
+
+std::string_view term::binary_bytes() const {
+  if (heap_) {
+    auto* r = static_cast<bytes_rep*>(v_.p);
+    return {r->data(), r->n};
+  }
+  return {v_.inl, a8_};
+}
+
+std::size_t term::bit_size() const noexcept {
+  if (k_ != kind::binary && k_ != kind::bitstring) return 0;
+  const std::size_t n = size();
+  const std::uint8_t last = heap_ ? static_cast<bytes_rep*>(v_.p)->extra : pad_;
+  return last == 0 ? n * 8 : (n - 1) * 8 + last;
+}
+
+otter::pid term::as_pid() const { return otter::pid::from_bits(v_.u); }
+
+const term_ref& term::as_ref() const { return static_cast<ref_rep*>(v_.p)->r; }
+
+std::uint16_t term::port_node() const { return static_cast<std::uint16_t>(a32_); }
+std::uint64_t term::port_id() const { return v_.u; }
+bool term::port_is_v4() const { return a8_ != 0; }
+
+std::string_view term::fun_encoding() const { return binary_bytes(); }
+std::uint16_t term::fun_node() const { return static_cast<std::uint16_t>(a32_); }
+
+std::span<const std::pair<term, term>> term::map_entries() const {
+  if (k_ != kind::map || !heap_) return {};
+  auto* m = static_cast<map_rep*>(v_.p);
+  return {m->entries(), m->n};
+}
+
+const term* term::find(const term& key) const {
+  const auto e = map_entries();
+  auto it = std::lower_bound(e.begin(), e.end(), key,
+                             [](const std::pair<term, term>& p, const term& k) { return (p.first <=> k) < 0; });
+  if (it != e.end() && it->first == key) return &it->second;
+  return nullptr;
+}
+
+// ---- order and equality -----------------------------------------------------
+
+namespace {
+
+int category(term::kind k) {
+  switch (k) {
+  case term::kind::integer:
+  case term::kind::big_integer:
+  case term::kind::floating: return 0;
+  case term::kind::atom: return 1;
+  case term::kind::reference: return 2;
+  case term::kind::fun: return 3;
+  case term::kind::port: return 4;
+  case term::kind::pid: return 5;
+  case term::kind::tuple: return 6;
+  case term::kind::map: return 7;
+  case term::kind::nil: return 8;
+  case term::kind::list: return 9;
+  case term::kind::binary:
+  case term::kind::bitstring: return 10;
+  }
+  return 11;
+}
+
+std::strong_ordering cmp_i(auto a, auto b) { return a <=> b; }
+
+double big_to_double(const term& t) {
+  const auto m = t.big_magnitude();
+  double d = 0;
+  for (std::size_t i = m.size(); i-- > 0;) d = d * 256.0 + m[i];
+  return t.big_negative() ? -d : d;
+}
+
+// An integer against a float: numerically, then the integer first.
+std::strong_ordering cmp_int_float(const term& i, double d) {
+  if (i.type() == term::kind::big_integer) {
+    const double b = big_to_double(i);
+    if (b < d) return std::strong_ordering::less;
+    if (b > d) return std::strong_ordering::greater;
+    return std::strong_ordering::less;
+  }
+  const std::int64_t v = *i.to_int64();
+  if (d < -9.2233720368547758e18) return std::strong_ordering::greater;
+  if (d >= 9.2233720368547758e18) return std::strong_ordering::less;
+  const double t = std::trunc(d);
+  const auto ti = static_cast<std::int64_t>(t);
+  if (v != ti) return v <=> ti;
+  if (d - t > 0) return std::strong_ordering::less;
+  if (d - t < 0) return std::strong_ordering::greater;
+  return std::strong_ordering::less;
+}
+
+std::strong_ordering cmp_numbers(const term& a, const term& b) {
+  using K = term::kind;
+  const K ka = a.type(), kb = b.type();
+  if (ka == K::floating && kb == K::floating) {
+    const double x = a.as_double(), y = b.as_double();
+    if (x < y) return std::strong_ordering::less;
+    if (x > y) return std::strong_ordering::greater;
+    // -0.0 before 0.0: exact equality tells them apart, as their encodings do.
+    return cmp_i(std::signbit(y), std::signbit(x));
+  }
+  if (ka == K::floating) return 0 <=> cmp_int_float(b, a.as_double());
+  if (kb == K::floating) return cmp_int_float(a, b.as_double());
+  if (ka == K::integer && kb == K::integer) return *a.to_int64() <=> *b.to_int64();
+  // At least one big integer; a big one lies beyond every std::int64_t.
+  const bool na = ka == K::integer ? *a.to_int64() < 0 : a.big_negative();
+  const bool nb = kb == K::integer ? *b.to_int64() < 0 : b.big_negative();
+  if (na != nb) return na ? std::strong_ordering::less : std::strong_ordering::greater;
+  if (ka == K::integer) return na ? std::strong_ordering::greater : std::strong_ordering::less;
+  if (kb == K::integer) return na ? std::strong_ordering::less : std::strong_ordering::greater;
+  const auto ma = a.big_magnitude(), mb = b.big_magnitude();
+  std::strong_ordering mag = ma.size() <=> mb.size();
+  if (mag == 0) {
+    for (std::size_t i = ma.size(); i-- > 0;)
+      if (ma[i] != mb[i]) {
+        mag = ma[i] <=> mb[i];
+        break;
+      }
+  }
+  return na ? 0 <=> mag : mag;
+}
+
+std::strong_ordering cmp_bytes(std::string_view a, std::string_view b) {
+  const int c = a.compare(b);
+  return c <=> 0;
+}
+
+} // namespace
+
+std::strong_ordering operator<=>(const term& a, const term& b) noexcept {
+  using K = term::kind;
+  const int ca = category(a.k_), cb = category(b.k_);
+  if (ca != cb) return ca <=> cb;
+  switch (a.k_) {
+  case K::integer:
+  case K::big_integer:
+  case K::floating: return cmp_numbers(a, b);
+  case K::atom: return cmp_bytes(a.atom_name(), b.atom_name());
+  case K::reference: {
+    const term_ref &x = a.as_ref(), &y = b.as_ref();
+    if (x.node != y.node) return x.node <=> y.node;
+    if (x.len != y.len) return x.len <=> y.len;
+    for (int i = 4; i >= 0; --i)
+      if (x.id[i] != y.id[i]) return x.id[i] <=> y.id[i];
+    return std::strong_ordering::equal;
+  }
+  case K::fun: {
+    const auto c = cmp_bytes(a.fun_encoding(), b.fun_encoding());
+    if (c != 0) return c;
+    return a.a32_ <=> b.a32_;
+  }
+  case K::port:
+    if (a.a32_ != b.a32_) return a.a32_ <=> b.a32_;
+    if (a.v_.u != b.v_.u) return a.v_.u <=> b.v_.u;
+    return a.a8_ <=> b.a8_;
+  case K::pid: return a.v_.u <=> b.v_.u;
+  case K::tuple: {
+    const auto x = a.elements(), y = b.elements();
+    if (x.size() != y.size()) return x.size() <=> y.size();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const auto c = x[i] <=> y[i];
+      if (c != 0) return c;
+    }
+    return std::strong_ordering::equal;
+  }
+  case K::map: {
+    const auto x = a.map_entries(), y = b.map_entries();
+    if (x.size() != y.size()) return x.size() <=> y.size();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const auto c = x[i].first <=> y[i].first;
+      if (c != 0) return c;
+    }
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const auto c = x[i].second <=> y[i].second;
+      if (c != 0) return c;
+    }
+    return std::strong_ordering::equal;
+  }
+  case K::nil: return std::strong_ordering::equal;
+  case K::list: {
+    const auto x = a.elements(), y = b.elements();
+    const std::size_t n = std::min(x.size(), y.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto c = x[i] <=> y[i];
+      if (c != 0) return c;
+    }
+    if (x.size() == y.size()) return a.tail() <=> b.tail();
+    // The shorter one goes on with its tail (never a list), the other with a non-empty list.
+    if (x.size() < y.size()) return category(a.tail().k_) <=> 9;
+    return 9 <=> category(b.tail().k_);
+  }
+  case K::binary:
+  case K::bitstring: {
+    const auto c = cmp_bytes(a.binary_bytes(), b.binary_bytes());
+    if (c != 0) return c;
+    return a.bit_size() <=> b.bit_size();
+  }
+  }
+  return std::strong_ordering::equal;
+}
+
+bool operator==(const term& a, const term& b) noexcept {
+  if (a.k_ != b.k_) return false;
+  using K = term::kind;
+  switch (a.k_) {
+  case K::integer:
+  case K::pid: return a.v_.u == b.v_.u;
+  case K::atom: return a.atom_name() == b.atom_name();
+  case K::nil: return true;
+  default: return (a <=> b) == 0;
+  }
+}
+
+} // namespace otter
