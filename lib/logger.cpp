@@ -104,6 +104,21 @@ std::string dropped_reports::to_string() const {
   return line;
 }
 
+std::string node_report::to_string() const {
+  const std::string who = node.empty() ? std::string("a node") : "node " + node;
+  switch (what) {
+  case event::up:
+    return "otter: " + who + " up" + (detail.empty() ? std::string() : " (" + detail + ")");
+  case event::down:
+    return "otter: " + who + " down: " + detail;
+  case event::failed:
+    return "otter: connecting to " + who + " failed: " + detail;
+  case event::refused:
+    return "otter: " + who + " refused: " + detail;
+  }
+  return "otter: " + who;
+}
+
 std::string to_string(const log_record& record) {
   return std::visit([](const auto& r) { return r.to_string(); }, record);
 }
@@ -175,6 +190,8 @@ std::size_t bytes_of(const log_record& record) noexcept {
                                         reason_bytes(r.reason);
                                else if constexpr (std::is_same_v<R, supervisor_report>)
                                  return r.supervisor_name.size() + r.child_id.size() + reason_bytes(r.reason);
+                               else if constexpr (std::is_same_v<R, node_report>)
+                                 return r.node.size() + r.detail.size();
                                else
                                  return 0;
                              },

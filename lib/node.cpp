@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "dist/runtime.hpp"
 #include "node_state.hpp"
 #include "process_ext.hpp"
 #include "scheduler.hpp"
@@ -230,6 +231,15 @@ int node::run_prepared(detail::prepared_process&& prepared) {
     st.root_done = false;
   }
   st.stop_requests.store(0);
+  try {
+    dist::detail::start(st); // before the first process: it may send to other nodes at once
+  } catch (...) {
+    kill_everything(st); // what distribution had started
+    st.dist.reset();
+    { const process unstarted(std::move(prepared.body)); }
+    if (prepared.owned != nullptr) prepared.owned_delete(prepared.owned);
+    throw;
+  }
   process::promise_type& p = prepared.body.release().promise();
   p.flags |= detail::pcb_flag::root;
   if (prepared.owned != nullptr) {
@@ -244,11 +254,13 @@ int node::run_prepared(detail::prepared_process&& prepared) {
     st.root_exited.wait(lock, [&] { return st.root_done || st.failure; });
     if (st.failure) {
       st.root_pid.store(0);
+      dist::detail::stop(st);
       std::rethrow_exception(st.failure);
     }
   }
   st.root_pid.store(0);
   kill_everything(st);
+  dist::detail::stop(st);
   if (st.root_reason.is_normal()) return 0;
   // Stopped by request, and it stopped the way it was asked to.
   if (st.stop_requests.load() > 0 && st.root_reason == exit_reason::shutdown()) return 0;

@@ -31,6 +31,18 @@ struct alignas(64) connection_counter {
   std::atomic<std::int64_t> bytes{0};
 };
 
+} // namespace otter::detail
+
+namespace otter::dist::detail {
+struct dist_node;
+/// Frees a node's distribution (lib/dist/runtime.cpp, where dist_node is complete).
+struct dist_node_delete {
+  void operator()(dist_node* d) const noexcept;
+};
+} // namespace otter::dist::detail
+
+namespace otter::detail {
+
 struct node_state {
   explicit node_state(node_options o)
       : options(std::move(o)), blocking_threads(*this, options.blocking_threads, options.blocking_keep_alive) {}
@@ -71,6 +83,9 @@ struct node_state {
   // Crash and supervisor reports (null when options.log.reports is off). The
   // node's destructor flushes it after the schedulers have stopped.
   std::unique_ptr<logger> log;
+
+  // The node's distribution while run() runs with a node name (lib/dist).
+  std::unique_ptr<dist::detail::dist_node, dist::detail::dist_node_delete> dist;
 
   // Connection memory (otter::net::connection_memory): one counter per
   // scheduler, the budget resolved from options.connection_memory, and when

@@ -12,6 +12,7 @@
 #include <otter/errors.hpp>
 #include <otter/process.hpp>
 
+#include "dist/runtime.hpp"
 #include "node_state.hpp"
 #include "process_ext.hpp"
 #include "signals.hpp"
@@ -364,10 +365,18 @@ void scheduler::deliver_remote(pid to, envelope* e) {
   if (to && target < outbound_.size()) {
     e->to = to.bits();
     post(target, e);
+  } else if (to.is_remote()) {
+    try {
+      deliver_other_node(to, e);
+    } catch (...) {
+      // Not a send (that path reports it): a type without a codec is dropped.
+    }
   } else {
     destroy(e);
   }
 }
+
+void scheduler::deliver_other_node(pid to, envelope* e) { dist::detail::route_message(*this, to, e); }
 
 void scheduler::post(unsigned target, envelope* e) {
   outbound& ob = outbound_[target];

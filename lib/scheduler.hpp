@@ -114,11 +114,17 @@ public:
   bool deliver_refusable(pid to, envelope* e) {
     if (to.scheduler() == index_) [[likely]]
       return deliver_local(to.bits(), e, true);
+    if (to.is_remote()) [[unlikely]] {
+      deliver_other_node(to, e); // throws badarg for a type that cannot cross
+      return true;
+    }
     if (listed_gauges_->load(std::memory_order_relaxed) != 0) [[unlikely]]
       return gated_remote_send(*this, to, e);
     deliver_remote(to, e);
     return true;
   }
+  /// To a process of another node: through its connection (lib/dist).
+  void deliver_other_node(pid to, envelope* e);
   void deliver_remote(pid to, envelope* e);
   static bool reply_awaited(const pcb& p, const envelope* e) noexcept;
   /// Queues an envelope for another scheduler; flushed when the running

@@ -3,6 +3,7 @@
 #include <otter/link.hpp>
 #include <otter/monitor.hpp>
 
+#include "dist/runtime.hpp"
 #include "process_ext.hpp"
 #include "scheduler.hpp"
 
@@ -58,6 +59,10 @@ void kill_process(scheduler& s, pcb& p, const exit_reason& reason) {
 void send_signal(scheduler& here, signal sig) {
   if (sig.target.scheduler() == here.index()) {
     handle_signal(here, sig);
+    return;
+  }
+  if (sig.target.is_remote()) [[unlikely]] {
+    dist::detail::route_signal(here, sig); // to a process of another node
     return;
   }
   if (!sig.target || sig.target.scheduler() >= here.node_size()) return;

@@ -90,8 +90,25 @@ struct connection_report {
   std::string to_string() const;
 };
 
+/// A connection to another node of the cluster came up, went down, or could
+/// not be made or kept (dist::options::log_connections).
+struct node_report {
+  enum class event {
+    up,      ///< connected: `detail` is the peer's address
+    down,    ///< the connection went: `detail` is the reason
+    failed,  ///< an attempt of ours to connect failed: `detail` says why
+    refused, ///< a peer was refused (a wrong cookie, a malformed frame): `detail` says why
+  };
+  event what = event::up;
+  std::string node;   ///< the peer's node name, if known
+  std::string detail;
+
+  /// One line, without a newline: `otter: node b@localhost down: noconnection`.
+  std::string to_string() const;
+};
+
 /// One record for the log sink.
-using log_record = std::variant<crash_report, supervisor_report, dropped_reports, connection_report>;
+using log_record = std::variant<crash_report, supervisor_report, dropped_reports, connection_report, node_report>;
 
 /// The record's line, without a newline (newlines inside it are written `\n`).
 std::string to_string(const log_record& record);

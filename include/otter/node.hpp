@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <otter/detail/envelope.hpp>
+#include <otter/dist/options.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/logger.hpp>
 #include <otter/pid.hpp>
@@ -24,7 +25,7 @@ namespace otter {
 /// How a node is set up.
 struct node_options {
   /// Number of schedulers (threads, each pinned to a core); 0 means one per
-  /// CPU this process may run on. At most 255.
+  /// CPU this process may run on. At most 254.
   unsigned schedulers = 0;
   /// Pin scheduler i to the i-th CPU of the process's affinity mask.
   bool pin_threads = true;
@@ -48,6 +49,9 @@ struct node_options {
   /// connections are refused; above 100% the greediest are closed (see
   /// docs/limits.md and otter::net::connection_memory).
   std::size_t connection_memory = 0;
+  /// Distribution: with a node name, run() makes the node a member of a
+  /// cluster of otter, Erlang and Elixir nodes (otter/dist/node.hpp).
+  dist::options distribution;
   /// Stop on SIGINT and SIGTERM, in order: the first process of `run` gets an
   /// exit signal with reason `shutdown` (a supervisor then stops its tree top
   /// down, each child within its shutdown time), and `run` returns 0 if it

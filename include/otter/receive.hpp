@@ -88,7 +88,24 @@ struct receive_clause {
         }
       }
     } else {
-      if (e->tag != tag_of<T>()) return false;
+      if (e->tag != tag_of<T>()) [[unlikely]] {
+        if constexpr (decodes_from_term) {
+          // A message from another node arrives as a term: it matches if it decodes to a T.
+          if (e->tag != tag_of<term>()) return false;
+          try {
+            std::optional<T> value = from_term<T>(payload<term>(e));
+            if (!value) return false;
+            if constexpr (std::is_same_v<Pred, always_true>)
+              return true;
+            else
+              return static_cast<bool>(pred(static_cast<const T&>(*value)));
+          } catch (...) {
+            return false;
+          }
+        } else {
+          return false;
+        }
+      }
       if constexpr (std::is_same_v<Pred, always_true>) {
         return true;
       } else {
@@ -101,11 +118,27 @@ struct receive_clause {
     }
   }
 
+  static constexpr bool decodes_from_term = []() {
+    if constexpr (std::is_same_v<T, message> || std::is_same_v<T, term>)
+      return false;
+    else
+      return has_term_codec<T> && std::is_move_constructible_v<T>;
+  }();
+
   decltype(auto) invoke(envelope* e) {
     if constexpr (std::is_same_v<T, message>) {
       return handler(message(e)); // the handler owns the envelope now
     } else {
       envelope_guard guard{e};
+      if constexpr (decodes_from_term) {
+        if (e->tag != tag_of<T>()) [[unlikely]] {
+          T value = *from_term<T>(payload<term>(e)); // matches() checked that it decodes
+          if constexpr (std::is_invocable_v<Handler&, T&&>)
+            return handler(std::move(value));
+          else
+            return handler(value);
+        }
+      }
       T& value = payload<T>(e);
       if constexpr (std::is_invocable_v<Handler&, T&&>) {
         return handler(std::move(value));

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <otter/detail/pool.hpp>
+#include <otter/dist/codec.hpp>
 #include <otter/ref.hpp>
 
 namespace otter::detail {
@@ -38,6 +39,9 @@ struct type_tag {
   ref (*reply_tag)(const envelope*) noexcept = nullptr;
   /// Never counted, refused or dropped by a mailbox bound (mailbox_limit.hpp).
   bool unbounded = false;
+  /// For message types with a term codec (otter/dist/codec.hpp): the payload
+  /// as an Erlang term, for a send to a remote pid. Null: it cannot cross.
+  void (*to_term)(const envelope*, term&) = nullptr;
 };
 
 /// Message types that a mailbox bound leaves alone: the signals supervision
@@ -67,10 +71,23 @@ void destroy_message(envelope* e) noexcept {
   pool_deallocate(m, sizeof(message_envelope<T>));
 }
 
+template <class T>
+void message_to_term(const envelope* e, term& out) {
+  out = otter::to_term(static_cast<const message_envelope<T>*>(e)->value);
+}
+
+template <class T>
+constexpr void (*term_encoder() noexcept)(const envelope*, term&) {
+  if constexpr (has_term_codec<T>)
+    return &message_to_term<T>;
+  else
+    return nullptr;
+}
+
 /// The tag of messages of type T; comparing tags' addresses compares types.
 template <class T>
 inline constexpr type_tag message_tag{&destroy_message<T>, nullptr, message_kind::plain, nullptr,
-                                      exempt_from_mailbox_limit<T>};
+                                      exempt_from_mailbox_limit<T>, term_encoder<T>()};
 
 template <class T>
 const type_tag* tag_of() noexcept {

@@ -1,0 +1,379 @@
+// Distribution's glue to the core: starting and stopping it with node::run,
+// routing sends and signals to remote pids, and the public calls of
+// otter/dist/node.hpp. The connections themselves are in connection.cpp.
+
+#include "runtime.hpp"
+
+#include <algorithm>
+#include <future>
+
+#include <otter/dist/codec.hpp>
+#include <otter/dist/node.hpp>
+#include <otter/dist/node_table.hpp>
+#include <otter/errors.hpp>
+#include <otter/monitor.hpp>
+#include <otter/receive.hpp>
+#include <otter/send.hpp>
+#include <otter/spawn.hpp>
+
+#include "../node_state.hpp"
+#include "../process_ext.hpp"
+#include "../scheduler.hpp"
+#include "connection.hpp"
+#include "cookie.hpp"
+#include "epmd.hpp"
+#include "names.hpp"
+
+namespace otter::dist::detail {
+
+using otter::detail::envelope;
+using otter::detail::scheduler;
+using otter::detail::signal;
+
+dist_node* current() noexcept {
+  scheduler* s = otter::detail::tl_scheduler;
+  return s != nullptr ? s->node().dist.get() : nullptr;
+}
+
+std::shared_ptr<peer> dist_node::find(std::string_view node) {
+  std::lock_guard lock(mutex);
+  auto it = peers.find(std::string(node));
+  return it == peers.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<peer> dist_node::find_or_start(std::string_view node) {
+  if (node == name) return nullptr;
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = peers.find(std::string(node)); it != peers.end()) return it->second;
+  }
+  std::string error;
+  if (!parse_node_name(node, opts.long_names, &error) || node.find('@') == std::string_view::npos) return nullptr;
+  auto p = std::make_shared<peer>();
+  p->name = std::string(node);
+  std::lock_guard lock(mutex);
+  if (auto it = peers.find(p->name); it != peers.end()) return it->second; // another core won
+  // Spread over the cores: each connection's encoding and socket work runs on its process's core.
+  p->process = spawn(spread(), node_process, this, p);
+  peers.emplace(p->name, p);
+  return p;
+}
+
+pid dist_node::route(pid remote) {
+  const remote_pid_parts parts = remote_parts(remote);
+  if (parts.node == self_index) return {};
+  std::atomic<std::uint64_t>& slot = routes[parts.node];
+  if (const std::uint64_t bits = slot.load(std::memory_order_acquire); bits != 0) return pid::from_bits(bits);
+  if (parts.node == 0) return {}; // nonode@nohost: a pid of a node that was not distributed
+  const std::shared_ptr<peer> p = find_or_start(node_at(parts.node).name);
+  if (!p) return {};
+  slot.store(p->process.bits(), std::memory_order_release);
+  return p->process;
+}
+
+void dist_node::announce(const std::string& node, bool up, const exit_reason& why) {
+  std::vector<pid> to;
+  {
+    std::lock_guard lock(mutex);
+    for (auto it = watches.begin(); it != watches.end();) {
+      if (it->node.empty() || it->node == node) {
+        to.push_back(it->watcher);
+        if (!up && !it->node.empty()) { // monitor_node: one nodedown, then it is gone
+          it = watches.erase(it);
+          continue;
+        }
+      }
+      ++it;
+    }
+  }
+  for (pid w : to) {
+    if (up)
+      send(w, nodeup{node});
+    else
+      send(w, nodedown{node, why});
+  }
+}
+
+void route_message(scheduler& s, pid to, envelope* e) {
+  otter::detail::envelope_guard guard{e};
+  dist_node* d = s.node().dist.get();
+  const auto encode_payload = e->tag->to_term;
+  if (encode_payload == nullptr)
+    throw badarg("otter::send to the remote pid " + to_string(to) +
+                 ": the message's type has no term codec (see otter/dist/codec.hpp)");
+  if (d == nullptr) return; // not distributed: no node to send it to
+  const pid np = d->route(to);
+  if (!np) return;
+  term value;
+  encode_payload(e, value);
+  outbound o;
+  o.what = outbound::op::send;
+  o.from = self();
+  o.to = to;
+  encode(value, o.encoded, d->local(), true); // in the sender's context, on its core
+  s.deliver(np, otter::detail::make_message<outbound>(std::move(o)));
+}
+
+namespace {
+
+outbound::op op_of(signal::kind k) noexcept {
+  switch (k) {
+  case signal::kind::link: return outbound::op::link;
+  case signal::kind::unlink: return outbound::op::unlink;
+  case signal::kind::link_exit: return outbound::op::link_exit;
+  case signal::kind::exit: return outbound::op::exit;
+  case signal::kind::monitor: return outbound::op::monitor;
+  case signal::kind::demonitor: return outbound::op::demonitor;
+  case signal::kind::down: return outbound::op::down;
+  }
+  return outbound::op::send;
+}
+
+} // namespace
+
+void route_signal(scheduler& s, const signal& sig) {
+  dist_node* d = s.node().dist.get();
+  const pid np = d != nullptr ? d->route(sig.target) : pid{};
+  if (!np) {
+    // No node to carry it: a link or a monitor finds no connection at once.
+    if (sig.what == signal::kind::link)
+      otter::detail::send_signal(s, {signal::kind::link_exit, sig.target, sig.from, {}, exit_reason::noconnection()});
+    else if (sig.what == signal::kind::monitor)
+      otter::detail::send_signal(s, {signal::kind::down, sig.target, sig.from, sig.tag, exit_reason::noconnection()});
+    return;
+  }
+  outbound o;
+  o.what = op_of(sig.what);
+  o.from = sig.from;
+  o.to = sig.target;
+  o.tag = sig.tag;
+  o.reason = sig.reason;
+  s.deliver(np, otter::detail::make_message<outbound>(std::move(o)));
+}
+
+bool post(std::string_view node, outbound&& out) {
+  dist_node* d = current();
+  if (d == nullptr) return false;
+  const std::shared_ptr<peer> p = d->find_or_start(node);
+  if (!p) return false;
+  otter::detail::tl_scheduler->deliver(p->process, otter::detail::make_message<outbound>(std::move(out)));
+  return true;
+}
+
+// ---------------------------------------------------------------- start and stop
+
+namespace {
+
+struct boot_result {
+  std::promise<void> done;
+};
+
+} // namespace
+
+void start(otter::detail::node_state& st) {
+  const options& o = st.options.distribution;
+  if (o.name.empty()) return;
+  auto d = std::make_unique<dist_node>();
+  d->node = &st;
+  d->opts = o;
+  std::string error;
+  const std::optional<node_name> n = parse_node_name(o.name, o.long_names, &error);
+  if (!n) throw start_error("otter: distribution: the node name \"" + o.name + "\": " + error);
+  d->name = n->full();
+  d->alive = n->alive;
+  d->host = n->host;
+  if (!o.cookie.empty()) {
+    d->cookie = o.cookie;
+  } else {
+    cookie_result c = default_cookie();
+    if (!c.error.empty()) throw start_error("otter: distribution: " + c.error);
+    d->cookie = std::move(c.cookie);
+  }
+  const std::uint16_t epmd_port = o.epmd_port != 0 ? o.epmd_port : epmd_port_from_env();
+  d->epmd = net::address::loopback_v4(epmd_port);
+  d->routes = std::make_unique<std::atomic<std::uint64_t>[]>(65536);
+  st.dist.reset(d.release());
+
+  auto result = std::make_shared<boot_result>();
+  std::future<void> done = result->done.get_future();
+  process boot = boot_process(st.dist.get(), [result](std::exception_ptr e) {
+    if (e)
+      result->done.set_exception(e);
+    else
+      result->done.set_value();
+  });
+  process::promise_type& p = boot.release().promise();
+  st.schedulers[0]->reserve(p);
+  st.schedulers[0]->adopt(p);
+  done.get(); // throws start_error; node::run then stops what was started
+}
+
+void stop(otter::detail::node_state& st) noexcept { st.dist.reset(); }
+
+void dist_node_delete::operator()(dist_node* d) const noexcept { delete d; }
+
+} // namespace otter::dist::detail
+
+// ---------------------------------------------------------------- the public calls
+
+namespace otter::dist {
+
+using detail::current;
+using detail::outbound;
+
+std::string this_node() {
+  detail::dist_node* d = current();
+  return d != nullptr ? d->name : "nonode@nohost";
+}
+
+bool alive() { return current() != nullptr; }
+
+std::uint32_t creation() {
+  detail::dist_node* d = current();
+  return d != nullptr ? d->creation : 0;
+}
+
+std::string node_of(pid p) {
+  if (!p.is_remote()) return this_node();
+  return node_at(remote_parts(p).node).name;
+}
+
+std::vector<std::string> nodes(bool hidden) {
+  std::vector<std::string> out;
+  detail::dist_node* d = current();
+  if (d == nullptr) return out;
+  std::lock_guard lock(d->mutex);
+  for (const auto& [name, p] : d->peers)
+    if (p->up.load() && (hidden || !p->hidden.load())) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+task<bool> connect(std::string node) {
+  detail::dist_node* d = current();
+  if (d == nullptr) co_return false;
+  if (node == d->name) co_return true;
+  outbound o;
+  o.what = outbound::op::connect;
+  o.from = self();
+  if (!detail::post(node, std::move(o))) co_return false;
+  const auto limit = d->opts.setup_time * 4; // epmd, connect, handshake, and a simultaneous attempt
+  const bool up = co_await receive(
+      when([&node](const detail::connected& c) { return c.node == node; },
+           [](detail::connected c) { return c.up; }),
+      after(limit, [] { return false; }));
+  co_return up;
+}
+
+task<bool> ping(std::string node, std::chrono::milliseconds timeout) {
+  detail::dist_node* d = current();
+  if (d == nullptr) co_return false;
+  if (node == d->name) co_return true;
+  const bool up = co_await connect(node);
+  if (!up) co_return false;
+  const term tag = term::from_ref(make_ref(), d->self_index);
+  term request = term::tuple({term::atom("$gen_call"), term::tuple({term(self()), tag}),
+                              term::tuple({term::atom("is_auth"), term::atom(d->name)})});
+  detail::send_term({"net_kernel", node}, std::move(request));
+  const bool pong = co_await receive(
+      when([&tag](const term& t) { return t.is_tuple(2) && t[0] == tag; },
+           [](term t) { return t[1].is_atom("yes"); }),
+      after(timeout, [] { return false; }));
+  co_return pong;
+}
+
+void disconnect(std::string_view node) {
+  outbound o;
+  o.what = outbound::op::disconnect;
+  (void)detail::post(node, std::move(o));
+}
+
+void monitor_node(std::string_view node, bool on) {
+  detail::dist_node* d = current();
+  const pid me = self();
+  if (d == nullptr || node == d->name) {
+    // Not distributed (or ourselves): Erlang answers with a nodedown at once.
+    if (on && (d == nullptr || node != d->name)) send(me, nodedown{std::string(node), exit_reason::noconnection()});
+    return;
+  }
+  {
+    std::lock_guard lock(d->mutex);
+    if (!on) {
+      for (auto it = d->watches.begin(); it != d->watches.end(); ++it)
+        if (it->watcher == me && it->node == node) {
+          d->watches.erase(it);
+          break;
+        }
+      return;
+    }
+    d->watches.push_back({me, std::string(node)});
+  }
+  // Connects; if that fails the node process announces the nodedown.
+  outbound o;
+  o.what = outbound::op::connect;
+  if (!detail::post(node, std::move(o))) d->announce(std::string(node), false, exit_reason::noconnection());
+}
+
+void monitor_nodes(bool on) {
+  detail::dist_node* d = current();
+  if (d == nullptr) return;
+  const pid me = self();
+  std::lock_guard lock(d->mutex);
+  if (on) {
+    d->watches.push_back({me, {}});
+  } else {
+    for (auto it = d->watches.begin(); it != d->watches.end(); ++it)
+      if (it->watcher == me && it->node.empty()) {
+        d->watches.erase(it);
+        break;
+      }
+  }
+}
+
+namespace detail {
+
+void send_term(const remote_name& to, term&& message) {
+  dist_node* d = current();
+  if (d == nullptr) return;
+  if (to.node == d->name) { // ourselves: the local registry
+    if (pid p = whereis(to.name)) send(p, std::move(message));
+    return;
+  }
+  outbound o;
+  o.what = outbound::op::reg_send;
+  o.from = self();
+  o.name = to.name;
+  encode(message, o.encoded, d->local(), true);
+  (void)post(to.node, std::move(o));
+}
+
+ref monitor_remote(const remote_name& target) {
+  otter::detail::pcb& me = otter::detail::current_process("otter::monitor");
+  otter::detail::scheduler& s = *otter::detail::tl_scheduler;
+  dist_node* d = current();
+  if (d == nullptr || target.node == d->name) {
+    pid p = whereis(target.name);
+    if (p) return monitor(p);
+    const ref tag = s.next_ref();
+    send(me.self, down_message{tag, pid{}, exit_reason::noproc()});
+    return tag;
+  }
+  const ref tag = s.next_ref();
+  const std::shared_ptr<peer> p = d->find_or_start(target.node);
+  if (!p) {
+    send(me.self, down_message{tag, pid{}, exit_reason::noconnection()});
+    return tag;
+  }
+  // The monitor is the node process's to end: a demonitor goes there.
+  otter::detail::ext_of(me).monitors.push_back({tag, p->process});
+  outbound o;
+  o.what = outbound::op::monitor_name;
+  o.from = me.self;
+  o.tag = tag;
+  o.name = target.name;
+  s.deliver(p->process, otter::detail::make_message<outbound>(std::move(o)));
+  return tag;
+}
+
+} // namespace detail
+} // namespace otter::dist

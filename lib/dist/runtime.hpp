@@ -1,0 +1,132 @@
+#pragma once
+// A node's distribution: who it is, its peers, and the routes from the core's
+// send and signal paths to the process that owns each peer's connection.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <otter/dist/options.hpp>
+#include <otter/dist/term.hpp>
+#include <otter/exit_reason.hpp>
+#include <otter/net/address.hpp>
+#include <otter/pid.hpp>
+#include <otter/process.hpp>
+#include <otter/ref.hpp>
+
+#include "../signals.hpp"
+#include "etf.hpp"
+
+namespace otter::detail {
+struct node_state;
+class scheduler;
+struct envelope;
+} // namespace otter::detail
+
+namespace otter::dist::detail {
+
+/// What a peer's node process is asked to do: write a message or a signal to
+/// its peer, or something about the connection itself.
+struct outbound {
+  enum class op : std::uint8_t {
+    send,         // `encoded` (a term with its version byte) to `to`
+    reg_send,     // `encoded` to the process registered as `name` on the peer
+    link,         // `from` (local) links to `to` (remote)
+    unlink,
+    link_exit,    // `from`, linked to `to`, exited with `reason`
+    exit,         // exit(to, reason) from `from`
+    monitor,      // `from` monitors `to` under `tag`
+    monitor_name, // `from` monitors `name` on the peer under `tag`
+    demonitor,    // `from` no longer monitors `to` (`tag`)
+    down,         // `from`, monitored by `to` under the proxy `tag`, exited with `reason`
+    connect,      // answer `from` with `connected` once the connection is up or failed
+    disconnect,   // drop the connection
+  };
+  op what = op::send;
+  pid from;
+  pid to;
+  otter::ref tag;
+  std::string name;
+  std::string encoded;
+  exit_reason reason;
+};
+
+/// The answer to outbound::op::connect.
+struct connected {
+  std::string node;
+  bool up = false;
+};
+
+/// One peer node, by name. Its node process lives as long as the run.
+struct peer {
+  std::string name;
+  pid process;                          // its node process (set once, before it is shared)
+  std::atomic<bool> up{false};
+  std::atomic<bool> pending{false};     // an attempt of ours is in progress
+  std::atomic<std::uint16_t> node_index{0}; // node-table index of the incarnation that is up
+  std::atomic<bool> hidden{false};
+};
+
+/// Subscribers to nodeup/nodedown.
+struct node_watch {
+  pid watcher;
+  std::string node; // empty: every node (monitor_nodes)
+};
+
+struct dist_node {
+  otter::detail::node_state* node = nullptr;
+  options opts;
+  std::string name;   // app@host
+  std::string alive;  // app
+  std::string host;   // host
+  std::string cookie;
+  std::uint32_t creation = 0;
+  std::uint16_t self_index = 0; // in the node table
+  std::uint16_t listen_port = 0;
+  net::address epmd;            // where epmd answers (ours or another)
+
+  std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<peer>> peers;
+  std::vector<node_watch> watches;
+
+  // Node-table index → node process (pid bits). Set the first time a pid of
+  // that incarnation is routed; read without a lock by every sender.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> routes;
+
+  local_node local() const noexcept { return {name, creation, self_index}; }
+
+  /// The peer named `node`, its node process started if need be. Null if the
+  /// name is not a node name, or is our own. On a scheduler thread.
+  std::shared_ptr<peer> find_or_start(std::string_view node);
+  std::shared_ptr<peer> find(std::string_view node);
+  /// The node process for a remote pid (null pid: it names no reachable node).
+  pid route(pid remote);
+
+  /// Tells subscribers that `node` came up or went down. monitor_node
+  /// subscriptions end with the nodedown they get.
+  void announce(const std::string& node, bool up, const exit_reason& why);
+};
+
+/// The node's distribution, or null if it is not distributed (or not running).
+dist_node* current() noexcept;
+
+/// From the core's send path: a message to a remote pid. Consumes `e`; throws
+/// otter::badarg if the message's type has no term codec.
+void route_message(otter::detail::scheduler& s, pid to, otter::detail::envelope* e);
+/// From the core: a signal whose target is a remote pid.
+void route_signal(otter::detail::scheduler& s, const otter::detail::signal& sig);
+
+/// Hands `out` to the node process for `node`. False if `node` names no peer.
+bool post(std::string_view node, outbound&& out);
+
+/// node::run's start and end of distribution (lib/node.cpp). start throws
+/// dist::start_error.
+void start(otter::detail::node_state& st);
+void stop(otter::detail::node_state& st) noexcept;
+
+} // namespace otter::dist::detail
