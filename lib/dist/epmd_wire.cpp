@@ -36,10 +36,11 @@ struct reader {
   }
 };
 
-std::string with_length(std::string body) {
+std::string with_length(std::string_view body) {
   std::string out;
   put_be(out, body.size(), 2);
-  return out + body;
+  out += body;
+  return out;
 }
 
 // PortNo:2, NodeType:1, Protocol:1, Highest:2, Lowest:2, Nlen:2, Name, Elen:2, Extra.
@@ -91,11 +92,13 @@ bool printable_name(std::string_view n) {
 std::string encode_alive2_req(const epmd_node& node) {
   std::string m(1, static_cast<char>(epmd_tag::alive2_req));
   put_node(m, node);
-  return with_length(std::move(m));
+  return with_length(m);
 }
 
 std::string encode_port_please2_req(std::string_view name) {
-  return with_length(std::string(1, static_cast<char>(epmd_tag::port_please2_req)) + std::string(name));
+  std::string m(1, static_cast<char>(epmd_tag::port_please2_req));
+  m += name;
+  return with_length(m);
 }
 
 std::string encode_names_req() { return with_length(std::string(1, static_cast<char>(epmd_tag::names_req))); }

@@ -290,7 +290,9 @@ void handshake::on_challenge_reply(std::string_view msg, std::string& out) {
   if (msg.size() != 21 || msg[0] != 'r') return fail("malformed challenge_reply from " + peer_name_);
   const auto their_challenge = static_cast<std::uint32_t>(get_be(msg, 1, 4));
   if (msg.substr(5) != digest(our_challenge_)) return fail("wrong cookie from " + peer_name_);
-  put_message(out, "a" + digest(their_challenge));
+  std::string ack = "a";
+  ack += digest(their_challenge);
+  put_message(out, ack);
   step_ = step::finished;
   state_ = state::done;
 }

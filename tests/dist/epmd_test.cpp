@@ -153,7 +153,10 @@ TEST_CASE("epmd server - an erl node registers with it and net_adm:names lists i
     auto erl = std::make_shared<erl_node>(erl_node::start(
         "erl_lister", "cookie", server->address.port(),
         "io:format(\"names ~p~n\", [net_adm:names(\"localhost\")]), io:format(\"done~n\"), receive stop -> ok end."));
-    const bool printed = co_await otter::blocking([erl] { return erl->process.wait_line("done", std::chrono::seconds(20)); });
+    // Built before the co_await: g++ 12 mishandles a lambda capturing a
+    // shared_ptr by copy inside a co_await expression (docs/gcc12.md).
+    auto wait = otter::blocking([erl] { return erl->process.wait_line("done", std::chrono::seconds(20)); });
+    const bool printed = co_await wait;
     const std::string out = erl->process.output();
     INFO(out);
     REQUIRE(printed);

@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+
+// g++ 12 warns falsely (-Wrestrict) on `str = "literal"` here: strings are
+// move-assigned from std::string temporaries instead.
+
 using namespace otter::dist;
 
 namespace {
@@ -14,7 +19,7 @@ std::string bytes(std::initializer_list<int> b) {
 
 TEST_CASE("epmd wire - ALIVE2_REQ is laid out as epmd reads it", "[dist][epmd]") {
   epmd_node n;
-  n.name = "ab";
+  n.name = std::string("ab");
   n.port = 0x1234;
   n.highest = 6;
   n.lowest = 5;
@@ -23,10 +28,10 @@ TEST_CASE("epmd wire - ALIVE2_REQ is laid out as epmd reads it", "[dist][epmd]")
 
 TEST_CASE("epmd wire - a server parses what a client encodes", "[dist][epmd]") {
   epmd_node n;
-  n.name = "node1";
+  n.name = std::string("node1");
   n.port = 5555;
   n.node_type = 72;
-  n.extra = "x";
+  n.extra = std::string("x");
   const std::string all = encode_alive2_req(n) + encode_port_please2_req("node1") + encode_names_req();
   std::string_view in = all;
   epmd_request r;
@@ -49,7 +54,7 @@ TEST_CASE("epmd wire - a server parses what a client encodes", "[dist][epmd]") {
 
 TEST_CASE("epmd wire - a partial request needs more, never reads past the end", "[dist][epmd]") {
   epmd_node n;
-  n.name = "node1";
+  n.name = std::string("node1");
   const std::string req = encode_alive2_req(n);
   for (std::size_t i = 0; i < req.size(); ++i) {
     epmd_request r;
@@ -70,7 +75,7 @@ TEST_CASE("epmd wire - bad requests are refused with a reason", "[dist][epmd]") 
   CHECK(parse_epmd_request(bytes({0, 1, 122}), r, used, &why) == parse_status::bad); // empty name
   // a name with a space
   epmd_node n;
-  n.name = "a b";
+  n.name = std::string("a b");
   CHECK(parse_epmd_request(encode_alive2_req(n), r, used, &why) == parse_status::bad);
 }
 
@@ -94,7 +99,7 @@ TEST_CASE("epmd wire - ALIVE2 replies carry a 32-bit creation for v6 nodes, 16-b
 
 TEST_CASE("epmd wire - PORT2_RESP round-trips a node, and result 1 means not registered", "[dist][epmd]") {
   epmd_node n;
-  n.name = "foo";
+  n.name = std::string("foo");
   n.port = 40000;
   const std::string m = encode_port2_reply(&n);
   port2_reply p;
@@ -123,7 +128,7 @@ TEST_CASE("epmd wire - a NAMES reply lists each node with its port", "[dist][epm
 TEST_CASE("epmd wire - the registry refuses a taken name and raises creations on re-registration", "[dist][epmd]") {
   epmd_registry reg(100, 2);
   epmd_node n;
-  n.name = "a";
+  n.name = std::string("a");
   auto c1 = reg.add(n);
   REQUIRE(c1);
   CHECK(*c1 == 100);
@@ -134,9 +139,9 @@ TEST_CASE("epmd wire - the registry refuses a taken name and raises creations on
   CHECK(*c2 == 101);
   CHECK(reg.find("a") != nullptr);
   CHECK(reg.find("b") == nullptr);
-  n.name = "b";
+  n.name = std::string("b");
   CHECK(reg.add(n));
-  n.name = "c";
+  n.name = std::string("c");
   CHECK_FALSE(reg.add(n)); // full
   CHECK(reg.names().size() == 2);
 }
@@ -144,7 +149,7 @@ TEST_CASE("epmd wire - the registry refuses a taken name and raises creations on
 TEST_CASE("epmd wire - creations skip 0 and the old 1..3 when they wrap", "[dist][epmd]") {
   epmd_registry reg(0xffffffffu);
   epmd_node n;
-  n.name = "a";
+  n.name = std::string("a");
   CHECK(*reg.add(n) == 0xffffffffu);
   reg.remove("a");
   CHECK(*reg.add(n) == 4);
