@@ -5,6 +5,9 @@
 #include <otter/detail/config.hpp>
 
 #include <otter/blocking.hpp>
+#include <otter/dist/codec.hpp>
+#include <otter/dist/node_table.hpp>
+#include <otter/dist/term.hpp>
 #include <otter/errors.hpp>
 #include <otter/exit_reason.hpp>
 #include <otter/file.hpp>
