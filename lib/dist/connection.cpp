@@ -776,6 +776,7 @@ process boot_process(dist_node* d, std::function<void(std::exception_ptr)> repor
     d->creation = reg->creation;
     d->self_index = intern_node(d->name, d->creation);
     if (d->self_index == 0xffff) throw start_error("otter: distribution: the node table is full");
+    set_local_node_index(d->self_index); // what otter::ref's codec names this node
 
     spawn(acceptor_process, d, std::move(*listener));
     const pid nk = spawn(net_kernel_process);
