@@ -8,7 +8,8 @@
 // 100 (not selective's queue); --spread places the worker processes of fanin
 // and big round-robin over both schedulers instead of on the spawning one
 // (otter's default); --no-mark makes selective wait for its replies without a
-// mailbox_mark, rescanning the whole queue each time (for contrast only).
+// mailbox_mark, rescanning the whole queue each time (for contrast only);
+// --schedulers N runs the node on N schedulers instead of 2 (for diagnosis).
 //
 // The distribution workloads run against a peer node, NODE: another
 // otter-workloads started with --dist-peer (which, with --serve-epmd, serves
@@ -498,9 +499,9 @@ void start_watchdog() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark]\n"
-                         "       %s dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick]\n"
-                         "       %s --dist-peer NAME --epmd-port P --cookie C [--serve-epmd]\n", argv[0], argv[0], argv[0]);
+    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark] [--schedulers N]\n"
+                         "       %s dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick] [--schedulers N]\n"
+                         "       %s --dist-peer NAME --epmd-port P --cookie C [--serve-epmd] [--schedulers N]\n", argv[0], argv[0], argv[0]);
     return 2;
   }
   const std::string_view workload = argv[1];
@@ -508,6 +509,7 @@ int main(int argc, char** argv) {
   otter::dist::options dist;
   const bool peer_mode = workload == "--dist-peer";
   int first_option = 2;
+  int schedulers = 2;
   if (peer_mode) {
     if (argc < 3) {
       std::fprintf(stderr, "--dist-peer needs a node name\n");
@@ -526,6 +528,8 @@ int main(int argc, char** argv) {
       cfg.spread = true;
     else if (a == "--no-mark")
       cfg.no_mark = true;
+    else if (a == "--schedulers" && has_value && std::atoi(argv[i + 1]) > 0)
+      schedulers = std::atoi(argv[++i]);
     else if (a == "--serve-epmd")
       dist.epmd = otter::dist::epmd_mode::serve;
     else if (a == "--peer" && has_value)
@@ -556,7 +560,7 @@ int main(int argc, char** argv) {
   }
 
   otter::node_options options;
-  options.schedulers = 2;     // both cores, as for every system in WORKLOADS.md
+  options.schedulers = schedulers; // both cores, as for every system in WORKLOADS.md
   options.log.reports = false; // crash logging off, as for every system
   if (dist_workload || peer_mode) options.distribution = dist;
   otter::node node(options);
