@@ -9,7 +9,9 @@
 // and big round-robin over both schedulers instead of on the spawning one
 // (otter's default); --no-mark makes selective wait for its replies without a
 // mailbox_mark, rescanning the whole queue each time (for contrast only);
-// --schedulers N runs the node on N schedulers instead of 2 (for diagnosis).
+// --schedulers N runs the node on N schedulers instead of 2 and --spin-us N
+// makes an idle scheduler poll N µs before it sleeps (node_options::spin;
+// both for diagnosis, not used by bench/compare).
 //
 // The distribution workloads run against a peer node, NODE: another
 // otter-workloads started with --dist-peer (which, with --serve-epmd, serves
@@ -499,9 +501,9 @@ void start_watchdog() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark] [--schedulers N]\n"
-                         "       %s dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick] [--schedulers N]\n"
-                         "       %s --dist-peer NAME --epmd-port P --cookie C [--serve-epmd] [--schedulers N]\n", argv[0], argv[0], argv[0]);
+    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark] [--schedulers N] [--spin-us N]\n"
+                         "       %s dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick] [--schedulers N] [--spin-us N]\n"
+                         "       %s --dist-peer NAME --epmd-port P --cookie C [--serve-epmd] [--schedulers N] [--spin-us N]\n", argv[0], argv[0], argv[0]);
     return 2;
   }
   const std::string_view workload = argv[1];
@@ -510,6 +512,7 @@ int main(int argc, char** argv) {
   const bool peer_mode = workload == "--dist-peer";
   int first_option = 2;
   int schedulers = 2;
+  long spin_us = -1; // the node's default
   if (peer_mode) {
     if (argc < 3) {
       std::fprintf(stderr, "--dist-peer needs a node name\n");
@@ -530,6 +533,8 @@ int main(int argc, char** argv) {
       cfg.no_mark = true;
     else if (a == "--schedulers" && has_value && std::atoi(argv[i + 1]) > 0)
       schedulers = std::atoi(argv[++i]);
+    else if (a == "--spin-us" && has_value)
+      spin_us = std::atol(argv[++i]);
     else if (a == "--serve-epmd")
       dist.epmd = otter::dist::epmd_mode::serve;
     else if (a == "--peer" && has_value)
@@ -561,6 +566,7 @@ int main(int argc, char** argv) {
 
   otter::node_options options;
   options.schedulers = schedulers; // both cores, as for every system in WORKLOADS.md
+  if (spin_us >= 0) options.spin = std::chrono::microseconds(spin_us);
   options.log.reports = false; // crash logging off, as for every system
   if (dist_workload || peer_mode) options.distribution = dist;
   otter::node node(options);
