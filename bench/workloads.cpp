@@ -1,12 +1,32 @@
 // otter-workloads: the side-by-side workloads of WORKLOADS.md, run on otter.
 //
 //   otter-workloads WORKLOAD [--quick] [--spread] [--no-mark]
+//   otter-workloads dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick]
+//   otter-workloads --dist-peer NAME --epmd-port P --cookie C [--serve-epmd]
 //
 // prints one line, `otter WORKLOAD VALUE UNIT`. --quick divides every count by
 // 100 (not selective's queue); --spread places the worker processes of fanin
 // and big round-robin over both schedulers instead of on the spawning one
 // (otter's default); --no-mark makes selective wait for its replies without a
-// mailbox_mark, rescanning the whole queue each time (for contrast only).
+// mailbox_mark, rescanning the whole queue each time (for contrast only);
+// --schedulers N runs the node on N schedulers instead of 2 and --spin-us N
+// makes an idle scheduler poll N µs before it sleeps (node_options::spin;
+// both for diagnosis, not used by bench/compare).
+//
+// The distribution workloads run against a peer node, NODE: another
+// otter-workloads started with --dist-peer (which, with --serve-epmd, serves
+// epmd on port P itself) or the Erlang peer (bench/peers/erlang/run
+// dist-peer). Both peers register a process as `bench_peer` that answers the
+// same terms, so either client drives either peer:
+//   {hello, From}          -> {peer, PeerPid} to From
+//   {From, N}              -> N + 1 to From                   (dist_pingpong)
+//   {stream, From, Count}  -> then Count messages {msg, I}, I = 1..Count; an
+//                             {ack, I} to From after every 1,000th, and
+//                             {done, Nanoseconds} after the last, timed at
+//                             the peer from `stream` to the last message
+//                             (dist_throughput)
+// A peer exits after 120 s without a message; every client run ends within
+// OTTER_BENCH_TIMEOUT_S (default 120) seconds or exits with status 1.
 
 #include <otter/otter.hpp>
 
@@ -20,7 +40,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#include <otter/dist/node.hpp>
 
 namespace {
 
@@ -30,6 +53,7 @@ struct config {
   long scale = 1; // divisor
   bool spread = false;
   bool no_mark = false;
+  std::string peer; // the distribution workloads' peer node
   long n(long full) const { return full / scale; }
   otter::spawn_options placement() const { return spread ? otter::spread() : otter::spawn_options{}; }
 };
@@ -367,36 +391,205 @@ otter::process selective(config cfg, result* out) {
   }
 }
 
+// ---------------------------------------------------------------- distribution
+
+using otter::term;
+
+constexpr const char* peer_name = "bench_peer";
+constexpr long ack_every = 1000;  // the receiver acknowledges every 1,000th message
+constexpr long window = 10 * ack_every; // at most this many unacknowledged messages in flight
+
+/// The pid of `bench_peer` on cfg.peer: {hello, self()} by name, {peer, Pid} back.
+/// Tries 10 times, a second each (the first send also connects).
+otter::task<otter::pid> find_peer(const config& cfg) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    otter::send(otter::dist::remote_name{peer_name, cfg.peer}, term::tuple({term::atom("hello"), term(otter::self())}));
+    const otter::pid p = co_await otter::receive(
+        otter::when([](const term& t) { return t.is_tuple(2) && t[0].is_atom("peer") && t[1].is_pid(); },
+                    [](term t) { return t[1].as_pid(); }),
+        otter::after(std::chrono::seconds(1), [] { return otter::pid{}; }));
+    if (p) co_return p;
+  }
+  throw std::runtime_error("no answer from " + std::string(peer_name) + " on " + cfg.peer);
+}
+
+/// `rounds` round trips: {self(), N} out, N + 1 back.
+otter::task<> round_trips(otter::pid peer, long rounds) {
+  const term me{otter::self()};
+  for (long n = 0; n < rounds; ++n) {
+    otter::send(peer, term::tuple({me, term(n)}));
+    const term back = co_await otter::receive<term>();
+    if (back.to_int64() != n + 1) throw std::runtime_error("dist_pingpong: a wrong reply");
+  }
+}
+
+otter::process dist_pingpong(config cfg, result* out) {
+  const long rounds = cfg.n(100'000);
+  const otter::pid peer = co_await find_peer(cfg);
+  co_await round_trips(peer, cfg.n(5'000)); // warm-up: the connection and both nodes' caches
+  const auto t0 = clock_type::now();
+  co_await round_trips(peer, rounds);
+  *out = {ns_since(t0) / 1e3 / static_cast<double>(rounds), "us/roundtrip"};
+}
+
+otter::process dist_throughput(config cfg, result* out) {
+  const long count = cfg.n(2'000'000);
+  const otter::pid peer = co_await find_peer(cfg);
+  const term me{otter::self()};
+  const term msg = term::atom("msg");
+  otter::send(peer, term::tuple({term::atom("stream"), me, term(count)}));
+  long acked = 0;
+  auto is_ack = [](const term& t) { return t.is_tuple(2) && t[0].is_atom("ack"); };
+  for (long i = 1; i <= count; ++i) {
+    while (i - acked > window)
+      acked = co_await otter::receive(otter::when(is_ack, [](term t) { return *t[1].to_int64(); }));
+    otter::send(peer, term::tuple({msg, term(i)}));
+    if (i % yield_every == 0) co_await otter::yield(); // let the connection write what is queued
+  }
+  const double ns = co_await otter::receive(
+      otter::when([](const term& t) { return t.is_tuple(2) && t[0].is_atom("done"); },
+                  [](term t) { return static_cast<double>(*t[1].to_int64()); }));
+  *out = {static_cast<double>(count) / ns * 1e3, "Mmsg/s"};
+}
+
+/// The peer: `bench_peer`, answering the terms above until 120 s pass without one.
+otter::process dist_peer() {
+  otter::register_name(peer_name, otter::self());
+  std::printf("ready %s\n", otter::dist::this_node().c_str());
+  std::fflush(stdout);
+  const otter::pid me = otter::self();
+  auto any = [](term t) { return std::optional<term>(std::move(t)); };
+  auto idle = otter::after(std::chrono::seconds(120), [] { return std::optional<term>(); });
+  for (;;) {
+    const std::optional<term> got = co_await otter::receive(any, idle);
+    if (!got) co_return;
+    const term& t = *got;
+    if (t.is_tuple(2) && t[0].is_pid() && t[1].is_integer()) { // {From, N}
+      otter::send(t[0].as_pid(), term(*t[1].to_int64() + 1));
+    } else if (t.is_tuple(2) && t[0].is_atom("hello") && t[1].is_pid()) {
+      otter::send(t[1].as_pid(), term::tuple({term::atom("peer"), term(me)}));
+    } else if (t.is_tuple(3) && t[0].is_atom("stream") && t[1].is_pid() && t[2].is_integer()) {
+      const otter::pid from = t[1].as_pid();
+      const long count = static_cast<long>(*t[2].to_int64());
+      const term ack = term::atom("ack");
+      const auto t0 = clock_type::now();
+      for (long i = 1; i <= count; ++i) {
+        const term m = co_await otter::receive(otter::when([](const term& x) { return x.is_tuple(2) && x[0].is_atom("msg"); },
+                                                           [](term x) { return x; }));
+        if (m[1].to_int64() != i) throw std::runtime_error("dist_throughput: a message out of order");
+        if (i % ack_every == 0) otter::send(from, term::tuple({ack, term(i)}));
+      }
+      otter::send(from, term::tuple({term::atom("done"), term(static_cast<long long>(ns_since(t0)))}));
+    } else if (t.is_atom("stop")) {
+      co_return;
+    }
+  }
+}
+
+/// Ends the process with status 1 if the run takes longer than OTTER_BENCH_TIMEOUT_S.
+void start_watchdog() {
+  const char* env = std::getenv("OTTER_BENCH_TIMEOUT_S");
+  const long seconds = env && std::atol(env) > 0 ? std::atol(env) : 120;
+  std::thread([seconds] {
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    std::fprintf(stderr, "otter-workloads: no result after %ld s\n", seconds);
+    std::_Exit(1);
+  }).detach();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark] [--schedulers N] [--spin-us N]\n"
+                         "       %s dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick] [--schedulers N] [--spin-us N]\n"
+                         "       %s --dist-peer NAME --epmd-port P --cookie C [--serve-epmd] [--schedulers N] [--spin-us N]\n", argv[0], argv[0], argv[0]);
     return 2;
   }
   const std::string_view workload = argv[1];
   config cfg;
-  for (int i = 2; i < argc; ++i) {
+  otter::dist::options dist;
+  const bool peer_mode = workload == "--dist-peer";
+  int first_option = 2;
+  int schedulers = 2;
+  long spin_us = -1; // the node's default
+  if (peer_mode) {
+    if (argc < 3) {
+      std::fprintf(stderr, "--dist-peer needs a node name\n");
+      return 2;
+    }
+    dist.name = argv[2];
+    dist.epmd = otter::dist::epmd_mode::use;
+    first_option = 3;
+  }
+  for (int i = first_option; i < argc; ++i) {
     const std::string_view a = argv[i];
+    const bool has_value = i + 1 < argc;
     if (a == "--quick")
       cfg.scale = 100;
     else if (a == "--spread")
       cfg.spread = true;
     else if (a == "--no-mark")
       cfg.no_mark = true;
+    else if (a == "--schedulers" && has_value && std::atoi(argv[i + 1]) > 0)
+      schedulers = std::atoi(argv[++i]);
+    else if (a == "--spin-us" && has_value)
+      spin_us = std::atol(argv[++i]);
+    else if (a == "--serve-epmd")
+      dist.epmd = otter::dist::epmd_mode::serve;
+    else if (a == "--peer" && has_value)
+      cfg.peer = argv[++i];
+    else if (a == "--node" && has_value)
+      dist.name = argv[++i];
+    else if (a == "--cookie" && has_value)
+      dist.cookie = argv[++i];
+    else if (a == "--epmd-port" && has_value)
+      dist.epmd_port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
     }
   }
+  const bool dist_workload = workload == "dist_pingpong" || workload == "dist_throughput";
+  if (dist_workload) {
+    if (cfg.peer.empty() || dist.epmd_port == 0) {
+      std::fprintf(stderr, "%s needs --peer NODE and --epmd-port P\n", argv[1]);
+      return 2;
+    }
+    if (dist.name.empty()) dist.name = "otter_client@localhost";
+    dist.epmd = otter::dist::epmd_mode::use;
+  }
+  if (dist_workload || peer_mode) {
+    dist.log_connections = false;
+    start_watchdog();
+  }
 
   otter::node_options options;
-  options.schedulers = 2;     // both cores, as for every system in WORKLOADS.md
+  options.schedulers = schedulers; // both cores, as for every system in WORKLOADS.md
+  if (spin_us >= 0) options.spin = std::chrono::microseconds(spin_us);
   options.log.reports = false; // crash logging off, as for every system
+  if (dist_workload || peer_mode) options.distribution = dist;
   otter::node node(options);
   result r;
   int rc = 0;
-  if (workload == "pingpong")
+  if (peer_mode) {
+    try {
+      rc = node.run(dist_peer);
+    } catch (const otter::dist::start_error& e) {
+      std::fprintf(stderr, "otter-workloads: distribution did not start: %s\n", e.what());
+      return 1;
+    }
+    if (rc != 0) std::fprintf(stderr, "otter peer failed: %s\n", node.last_exit_reason().to_string().c_str());
+    return rc == 0 ? 0 : 1;
+  }
+  if (workload == "dist_pingpong" || workload == "dist_throughput") {
+    try {
+      rc = node.run(workload == "dist_pingpong" ? dist_pingpong : dist_throughput, cfg, &r);
+    } catch (const otter::dist::start_error& e) {
+      std::fprintf(stderr, "otter-workloads: distribution did not start: %s\n", e.what());
+      return 1;
+    }
+  } else if (workload == "pingpong")
     rc = node.run(pingpong, cfg, &r);
   else if (workload == "ring")
     rc = node.run(ring, cfg, &r);

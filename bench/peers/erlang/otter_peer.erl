@@ -39,6 +39,12 @@ main() ->
 
 dispatch(["echo-server" | Args]) ->
     otter_peer_echo:main(Args);
+dispatch(["dist-peer" | _]) ->
+    dist_peer();
+dispatch([Name, "--peer", Peer]) ->
+    run_dist(Name, Peer, 1);
+dispatch([Name, "--peer", Peer, "--quick"]) ->
+    run_dist(Name, Peer, ?QUICK_DIV);
 dispatch([Name]) ->
     run(Name, 1);
 dispatch([Name, "--quick"]) ->
@@ -77,6 +83,27 @@ run(Name, Div) ->
             after Deadline ->
                 die(1, "~s timed out after ~b ms", [Name, Deadline])
             end
+    end.
+
+%% The distribution workloads: this node (named by ./run) against Peer.
+run_dist(Name, PeerNode, Div) ->
+    {Fun, Count, Unit} = case Name of
+        "dist_pingpong" -> {fun dist_pingpong/2, 100000, "us/roundtrip"};
+        "dist_throughput" -> {fun dist_throughput/2, 2000000, "Mmsg/s"};
+        _ -> die(2, "unknown workload ~s", [Name])
+    end,
+    Peer = list_to_atom(PeerNode),
+    N = Count div Div,
+    {Pid, Ref} = spawn_monitor(fun() -> exit({done, Fun(Peer, N)}) end),
+    Deadline = timeout_ms(),
+    receive
+        {'DOWN', Ref, process, Pid, {done, Value}} ->
+            io:format("erlang ~s ~.2f ~s~n", [Name, float(Value), Unit]),
+            erlang:halt(0);
+        {'DOWN', Ref, process, Pid, Reason} ->
+            die(1, "~s failed: ~P", [Name, Reason, 30])
+    after Deadline ->
+        die(1, "~s timed out after ~b ms", [Name, Deadline])
     end.
 
 timeout_ms() ->
@@ -439,4 +466,97 @@ selective_server() ->
         {req, From, Ref} ->
             From ! {Ref, reply},
             selective_server()
+    end.
+
+%%====================================================================
+%% Distribution: two nodes, this one and a peer started as `run dist-peer`
+%% (or otter-workloads --dist-peer); the peer's `bench_peer` process answers
+%%   {hello, From}          -> {peer, PeerPid}
+%%   {From, N}              -> N + 1
+%%   {stream, From, Count}  -> then Count {msg, I}, I = 1..Count; {ack, I}
+%%                             after every 1,000th, {done, Ns} after the
+%%                             last, timed at the peer from `stream` on.
+%%====================================================================
+
+-define(ACK_EVERY, 1000).
+-define(WINDOW, 10000).     % at most this many unacknowledged messages
+
+%% The peer's pid: {hello, self()} by name, ten tries a second apart.
+find_peer(Node) -> find_peer(Node, 10).
+
+find_peer(Node, 0) ->
+    error({no_answer_from, bench_peer, Node});
+find_peer(Node, Tries) ->
+    {bench_peer, Node} ! {hello, self()},
+    receive
+        {peer, Pid} when is_pid(Pid) -> Pid
+    after 1000 ->
+        find_peer(Node, Tries - 1)
+    end.
+
+dist_pingpong(Node, N) ->
+    Peer = find_peer(Node),
+    round_trips(Peer, 5000 * N div 100000),     % warm-up
+    T0 = now_ns(),
+    round_trips(Peer, N),
+    (now_ns() - T0) / 1000 / N.
+
+round_trips(_Peer, 0) ->
+    ok;
+round_trips(Peer, K) ->
+    Peer ! {self(), K},
+    Next = K + 1,
+    receive Next -> round_trips(Peer, K - 1) end.
+
+dist_throughput(Node, N) ->
+    Peer = find_peer(Node),
+    Peer ! {stream, self(), N},
+    stream(Peer, 1, N, 0),
+    receive {done, Ns} -> N * 1000 / Ns end.
+
+stream(_Peer, I, N, _Acked) when I > N ->
+    ok;
+stream(Peer, I, N, Acked) when I - Acked > ?WINDOW ->
+    receive {ack, A} -> stream(Peer, I, N, A) end;
+stream(Peer, I, N, Acked) ->
+    Peer ! {msg, I},
+    stream(Peer, I + 1, N, Acked).
+
+%% The peer: serves until 120 s pass without a message.
+dist_peer() ->
+    register(bench_peer, self()),
+    io:format("ready ~s~n", [node()]),
+    peer_loop().
+
+peer_loop() ->
+    receive
+        {From, N} when is_pid(From), is_integer(N) ->
+            From ! N + 1,
+            peer_loop();
+        {hello, From} ->
+            From ! {peer, self()},
+            peer_loop();
+        {stream, From, Count} ->
+            T0 = now_ns(),
+            sink(From, 1, Count),
+            From ! {done, now_ns() - T0},
+            peer_loop();
+        stop ->
+            erlang:halt(0);
+        _ ->
+            peer_loop()
+    after 120000 ->
+        erlang:halt(0)
+    end.
+
+sink(_From, I, Count) when I > Count ->
+    ok;
+sink(From, I, Count) ->
+    receive
+        {msg, I} ->
+            case I rem ?ACK_EVERY of
+                0 -> From ! {ack, I};
+                _ -> ok
+            end,
+            sink(From, I + 1, Count)
     end.
