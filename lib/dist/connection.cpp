@@ -144,7 +144,13 @@ public:
     switch (o.what) {
     case outbound::op::send:
       if (!current(o.to)) return;
-      append_frame_encoded(out, term::tuple({term(ctrl::send), term::atom(""), term(o.to)}), o.encoded, me);
+      // Streams go to one pid: its control message is encoded once.
+      if (o.to != send_to_) {
+        send_control_.clear();
+        encode(term::tuple({term(ctrl::send), term::atom(""), term(o.to)}), send_control_, me, true);
+        send_to_ = o.to;
+      }
+      append_frame_bytes(out, send_control_, o.encoded);
       return;
     case outbound::op::reg_send:
       append_frame_encoded(out,
@@ -397,6 +403,8 @@ private:
   std::shared_ptr<peer> p_;
   std::uint16_t index_ = 0;
   std::int64_t unlink_id_ = 0;
+  pid send_to_;               // the last send's target, and
+  std::string send_control_;  // its encoded control message
   frame_reader reader_{64u << 20};
   std::set<std::pair<std::uint64_t, std::uint64_t>> links_; // (local, remote)
   std::unordered_map<ref, monitor_out> monitors_out_;
@@ -528,6 +536,9 @@ task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, 
     log_node(node_report::event::refused, ls.name(), why);
     co_return exit_reason::custom("malformed_frame");
   }
+  net::socket_options so;
+  so.nodelay = true; // small messages go out at once, as Erlang's distribution does
+  (void)sock.set_options(so);
   sock.set_active(net::active_mode::once());
 
   exit_reason down;

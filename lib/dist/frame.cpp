@@ -118,4 +118,11 @@ void append_frame_encoded(std::string& out, const term& control, std::string_vie
   end_frame(out, at);
 }
 
+void append_frame_bytes(std::string& out, std::string_view control, std::string_view payload) {
+  const std::size_t at = begin_frame(out);
+  out.append(control);
+  out.append(payload);
+  end_frame(out, at);
+}
+
 } // namespace otter::dist
