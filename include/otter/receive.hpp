@@ -89,22 +89,10 @@ struct receive_clause {
       }
     } else {
       if (e->tag != tag_of<T>()) [[unlikely]] {
-        if constexpr (decodes_from_term) {
-          // A message from another node arrives as a term: it matches if it decodes to a T.
-          if (e->tag != tag_of<term>()) return false;
-          try {
-            std::optional<T> value = from_term<T>(payload<term>(e));
-            if (!value) return false;
-            if constexpr (std::is_same_v<Pred, always_true>)
-              return true;
-            else
-              return static_cast<bool>(pred(static_cast<const T&>(*value)));
-          } catch (...) {
-            return false;
-          }
-        } else {
+        if constexpr (decodes_from_term)
+          return matches_term(e);
+        else
           return false;
-        }
       }
       if constexpr (std::is_same_v<Pred, always_true>) {
         return true;
@@ -118,6 +106,31 @@ struct receive_clause {
     }
   }
 
+  // A message from another node arrives as a term: it matches if it decodes to
+  // a T. Out of line, so that the local path's matching stays small.
+  [[gnu::noinline]] bool matches_term(envelope* e) noexcept {
+    if (e->tag != tag_of<term>()) return false;
+    try {
+      std::optional<T> value = from_term<T>(payload<term>(e));
+      if (!value) return false;
+      if constexpr (std::is_same_v<Pred, always_true>)
+        return true;
+      else
+        return static_cast<bool>(pred(static_cast<const T&>(*value)));
+    } catch (...) {
+      return false;
+    }
+  }
+
+  [[gnu::noinline]] decltype(auto) invoke_term(envelope* e) {
+    envelope_guard guard{e};
+    T value = *from_term<T>(payload<term>(e)); // matches() checked that it decodes
+    if constexpr (std::is_invocable_v<Handler&, T&&>)
+      return handler(std::move(value));
+    else
+      return handler(value);
+  }
+
   static constexpr bool decodes_from_term = []() {
     if constexpr (std::is_same_v<T, message> || std::is_same_v<T, term>)
       return false;
@@ -129,16 +142,11 @@ struct receive_clause {
     if constexpr (std::is_same_v<T, message>) {
       return handler(message(e)); // the handler owns the envelope now
     } else {
-      envelope_guard guard{e};
       if constexpr (decodes_from_term) {
-        if (e->tag != tag_of<T>()) [[unlikely]] {
-          T value = *from_term<T>(payload<term>(e)); // matches() checked that it decodes
-          if constexpr (std::is_invocable_v<Handler&, T&&>)
-            return handler(std::move(value));
-          else
-            return handler(value);
-        }
+        if (e->tag != tag_of<T>()) [[unlikely]]
+          return invoke_term(e);
       }
+      envelope_guard guard{e};
       T& value = payload<T>(e);
       if constexpr (std::is_invocable_v<Handler&, T&&>) {
         return handler(std::move(value));
