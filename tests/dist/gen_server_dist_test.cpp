@@ -22,6 +22,7 @@
 #include <otter/registry.hpp>
 #include <otter/send.hpp>
 #include <otter/spawn.hpp>
+#include <otter/timer.hpp>
 
 #include "../support/otter_test.hpp"
 #include "erl_process.hpp"
@@ -51,6 +52,10 @@ struct release {
 struct reset {
   static constexpr auto term_fields = otter::term_tuple("reset"); // {reset}
 };
+struct add_async {
+  int n;
+  static constexpr auto term_fields = otter::term_tuple("add_async", &add_async::n); // {add_async, N}
+};
 struct who {
   using reply_type = otter::pid;
   static constexpr auto term_fields = otter::term_tuple("who"); // {who}: the server's pid
@@ -58,7 +63,7 @@ struct who {
 
 class counter {
 public:
-  using remote_requests = otter::gen_server::remote<add, get, get_later, release, reset, who>;
+  using remote_requests = otter::gen_server::remote<add, get, get_later, release, reset, who, add_async>;
   using info_types = otter::gen_server::info<term>;
 
   int handle_call(add a) { return total_ += a.n; }
@@ -69,6 +74,10 @@ public:
   }
   void handle_call(reset) { total_ = 0; }
   otter::pid handle_call(who) { return otter::self(); }
+  otter::task<int> handle_call(add_async a) { // a coroutine handler, as a local call would run it
+    co_await otter::sleep(std::chrono::milliseconds(1));
+    co_return total_ += a.n;
+  }
   void handle_cast(add a) { total_ += a.n; }
   void handle_cast(release) {
     if (waiting_) waiting_->reply(total_);
@@ -132,6 +141,17 @@ TEST_CASE("gen_server dist - a '$gen_call' term for a listed request gets {Tag, 
     CHECK(*reply == term(5));
     const int local = co_await otter::gen_server::call(server, get{}); // the same state as local calls see
     CHECK(local == 5);
+  });
+}
+
+TEST_CASE("gen_server dist - a term call to a coroutine handle_call gets its reply", "[gen_server][dist]") {
+  run(deterministic(), []() -> otter::process {
+    auto server = co_await start_counter();
+    const term tag = erl_tag();
+    otter::send(server.pid(), gen_call(tag, term::tuple({term::atom("add_async"), term(9)})));
+    auto reply = co_await reply_to_tag(tag);
+    REQUIRE(reply);
+    CHECK(*reply == term(9));
   });
 }
 
