@@ -438,8 +438,11 @@ task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, st
   std::optional<net::address> epmd_at;
   if (host == d.host || host == "localhost")
     epmd_at = d.epmd;
-  else
-    epmd_at = co_await blocking([host, port = d.epmd.port()] { return epmd_address(host, port); });
+  else {
+    // Built before the co_await: g++ 12 mishandles a lambda that copies a string inside one (docs/gcc12.md).
+    auto resolve = blocking([host, port = d.epmd.port()] { return epmd_address(host, port); });
+    epmd_at = co_await resolve;
+  }
   if (!epmd_at) {
     why = "cannot resolve the host " + host;
     co_return false;
@@ -773,6 +776,7 @@ process boot_process(dist_node* d, std::function<void(std::exception_ptr)> repor
     d->creation = reg->creation;
     d->self_index = intern_node(d->name, d->creation);
     if (d->self_index == 0xffff) throw start_error("otter: distribution: the node table is full");
+    set_local_node_index(d->self_index); // what otter::ref's codec names this node
 
     spawn(acceptor_process, d, std::move(*listener));
     const pid nk = spawn(net_kernel_process);

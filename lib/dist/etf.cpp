@@ -103,12 +103,11 @@ struct decoder {
     return false;
   }
   bool fail_at(const char* what, std::size_t where) { return fail(std::string(what) + " at byte " + std::to_string(where)); }
-  bool need(std::size_t n) {
-    if (left() < n) return fail("truncated at byte " + std::to_string(static_cast<std::size_t>(end - begin)));
-    return true;
-  }
+  [[gnu::noinline]] bool truncated() { return fail("truncated at byte " + std::to_string(static_cast<std::size_t>(end - begin))); }
+  bool need(std::size_t n) { return left() >= n || truncated(); }
+  [[gnu::noinline]] bool too_many() { return fail_at("too many elements", at()); }
   bool count(std::size_t n) {
-    if (n > lim.max_elements || elements > lim.max_elements - n) return fail_at("too many elements", at());
+    if (n > lim.max_elements || elements > lim.max_elements - n) return too_many();
     elements += n;
     return true;
   }

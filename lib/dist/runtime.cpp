@@ -208,7 +208,10 @@ void start(otter::detail::node_state& st) {
   done.get(); // throws start_error; node::run then stops what was started
 }
 
-void stop(otter::detail::node_state& st) noexcept { st.dist.reset(); }
+void stop(otter::detail::node_state& st) noexcept {
+  if (st.dist && local_node_index() == st.dist->self_index) set_local_node_index(0);
+  st.dist.reset();
+}
 
 void dist_node_delete::operator()(dist_node* d) const noexcept { delete d; }
 

@@ -102,48 +102,6 @@ void term::release() noexcept {
   ::operator delete(r);
 }
 
-term::term(const term& o) noexcept : v_(o.v_), k_(o.k_), heap_(o.heap_), a8_(o.a8_), pad_(o.pad_), a32_(o.a32_) {
-  if (heap_) retain();
-}
-
-term::term(term&& o) noexcept : v_(o.v_), k_(o.k_), heap_(o.heap_), a8_(o.a8_), pad_(o.pad_), a32_(o.a32_) {
-  o.heap_ = 0;
-  o.k_ = kind::nil;
-}
-
-term& term::operator=(const term& o) noexcept {
-  if (this != &o) {
-    if (o.heap_) o.retain();
-    if (heap_) release();
-    v_ = o.v_;
-    k_ = o.k_;
-    heap_ = o.heap_;
-    a8_ = o.a8_;
-    pad_ = o.pad_;
-    a32_ = o.a32_;
-  }
-  return *this;
-}
-
-term& term::operator=(term&& o) noexcept {
-  if (this != &o) {
-    if (heap_) release();
-    v_ = o.v_;
-    k_ = o.k_;
-    heap_ = o.heap_;
-    a8_ = o.a8_;
-    pad_ = o.pad_;
-    a32_ = o.a32_;
-    o.heap_ = 0;
-    o.k_ = kind::nil;
-  }
-  return *this;
-}
-
-term::~term() {
-  if (heap_) release();
-}
-
 // ---- construction -----------------------------------------------------------
 
 term::term(unsigned long long v) : k_(kind::integer) {

@@ -157,8 +157,10 @@ term to_term(const T& value) {
     constexpr auto f = T::term_fields;
     return std::apply(
         [&](auto... m) {
-          if (f.tag) return term::tuple({term::atom(f.tag), otter::to_term(value.*m)...});
-          return term::tuple({otter::to_term(value.*m)...});
+          if constexpr (T::term_fields.tag != nullptr)
+            return term::tuple({term::atom(T::term_fields.tag), otter::to_term(value.*m)...});
+          else
+            return term::tuple({otter::to_term(value.*m)...});
         },
         f.members);
   } else {
@@ -177,9 +179,11 @@ bool from_term(const term& t, T& out) {
   } else if constexpr (detail::fields_codec<T>) {
     constexpr auto f = T::term_fields;
     constexpr std::size_t n = std::tuple_size_v<decltype(f.members)>;
-    const std::size_t first = f.tag ? 1 : 0;
+    constexpr bool tagged = T::term_fields.tag != nullptr;
+    const std::size_t first = tagged ? 1 : 0;
     if (!t.is_tuple(n + first)) return false;
-    if (f.tag && !t[0].is_atom(f.tag)) return false;
+    if constexpr (tagged)
+      if (!t[0].is_atom(T::term_fields.tag)) return false;
     return std::apply(
         [&](auto... m) {
           std::size_t i = first;

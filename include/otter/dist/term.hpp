@@ -76,11 +76,31 @@ public:
   term(bool) = delete;
   term(const char*) = delete;
 
-  term(const term& o) noexcept;
-  term(term&& o) noexcept;
-  term& operator=(const term& o) noexcept;
-  term& operator=(term&& o) noexcept;
-  ~term();
+  term(const term& o) noexcept : v_(o.v_), k_(o.k_), heap_(o.heap_), a8_(o.a8_), pad_(o.pad_), a32_(o.a32_) {
+    if (heap_) retain();
+  }
+  term(term&& o) noexcept : v_(o.v_), k_(o.k_), heap_(o.heap_), a8_(o.a8_), pad_(o.pad_), a32_(o.a32_) {
+    o.heap_ = 0;
+    o.k_ = kind::nil;
+  }
+  term& operator=(const term& o) noexcept {
+    if (o.heap_) o.retain();
+    if (heap_) release();
+    assign_bits(o);
+    return *this;
+  }
+  term& operator=(term&& o) noexcept {
+    if (this != &o) {
+      if (heap_) release();
+      assign_bits(o);
+      o.heap_ = 0;
+      o.k_ = kind::nil;
+    }
+    return *this;
+  }
+  ~term() {
+    if (heap_) release();
+  }
 
   /// The atom `name` (UTF-8). Erlang allows at most 255 characters; so does the encoder.
   static term atom(std::string_view name);
@@ -186,6 +206,14 @@ private:
   friend struct term_access;
 
   bool heap() const noexcept { return heap_ != 0; }
+  void assign_bits(const term& o) noexcept {
+    v_ = o.v_;
+    k_ = o.k_;
+    heap_ = o.heap_;
+    a8_ = o.a8_;
+    pad_ = o.pad_;
+    a32_ = o.a32_;
+  }
   void release() noexcept;
   void retain() const noexcept;
 

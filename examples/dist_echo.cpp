@@ -1,0 +1,80 @@
+// dist_echo: an otter node that Erlang nodes (and other otter nodes) talk to.
+//
+//   build/examples/dist_echo --name echo@localhost --cookie secret [--epmd-port P] [--serve-epmd]
+//
+// Registers two processes, reachable from any node of the cluster:
+//   echo     {Pid, Term} → sends Term back to Pid; {Pid, self} → sends its own pid
+//   counter  a gen_server: gen_server:call({counter, Node}, {add, N}) → the new total
+// From Erlang (erl -sname e -setcookie secret):
+//   net_adm:ping('echo@localhost').                    % pong
+//   {echo, 'echo@localhost'} ! {self(), hello}, flush(). % Shell got hello
+// Runs until SIGINT or SIGTERM.
+
+#include <otter/otter.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+// Messages from other nodes arrive as Erlang terms (otter::term).
+otter::process echo() {
+  otter::register_name("echo", otter::self());
+  for (;;) {
+    otter::term t = co_await otter::receive([](otter::term m) { return m; });
+    if (!t.is_tuple(2) || !t[0].is_pid()) continue; // not {Pid, Term}: ignored
+    const otter::pid from = t[0].as_pid();
+    if (t[1].is_atom("self"))
+      otter::send(from, otter::term(otter::self()));
+    else
+      otter::send(from, t[1]);
+  }
+}
+
+struct never {};
+
+otter::process node_main() {
+  otter::spawn_link(echo);
+  std::printf("dist_echo: node %s up (creation %u)\n", otter::dist::this_node().c_str(), otter::dist::creation());
+  std::fflush(stdout);
+  co_await otter::receive([](never) {}); // until SIGINT/SIGTERM stops the node
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  otter::node_options o;
+  o.stop_on_signals = true;
+  o.distribution.name = "echo@localhost";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--name" && has_value) {
+      o.distribution.name = argv[++i];
+    } else if (arg == "--cookie" && has_value) {
+      o.distribution.cookie = argv[++i];
+    } else if (arg == "--epmd-port" && has_value) {
+      o.distribution.epmd_port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+    } else if (arg == "--serve-epmd") {
+      o.distribution.epmd = otter::dist::epmd_mode::serve;
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--name NODE] [--cookie COOKIE] [--epmd-port PORT] [--serve-epmd]\n"
+                   "  --name        the node's name (default echo@localhost)\n"
+                   "  --cookie      the cookie (default: ~/.erlang.cookie)\n"
+                   "  --epmd-port   epmd's port (default: $ERL_EPMD_PORT or 4369)\n"
+                   "  --serve-epmd  serve epmd's protocol (no Erlang needed on this machine)\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  try {
+    otter::node node(std::move(o));
+    return node.run(node_main);
+  } catch (const otter::dist::start_error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+}
