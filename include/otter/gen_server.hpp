@@ -17,7 +17,12 @@
 #include <otter/detail/gen_server_call.hpp>
 #include <otter/detail/gen_server_checks.hpp>
 #include <otter/detail/gen_server_impl.hpp>
+#include <otter/detail/gen_server_remote.hpp>
+#include <otter/dist/codec.hpp>
+#include <otter/dist/node.hpp>
+#include <otter/dist/term.hpp>
 #include <otter/link.hpp>
+#include <otter/mailbox_mark.hpp>
 #include <otter/message.hpp>
 #include <otter/monitor.hpp>
 #include <otter/process.hpp>
@@ -63,28 +68,50 @@ inline constexpr std::chrono::milliseconds default_timeout{5000};
 /// Where a deferred reply goes. A handler `void handle_call(Req, reply_to<R>)`
 /// (R is `Req::reply_type`) may keep it and reply later, from any handler of
 /// the same server, or at once. Replying twice sends two replies; the caller
-/// takes the first.
+/// takes the first. For a call from another node (see gen_server::remote) the
+/// reply goes back as the term `{Tag, to_term(value)}`.
 template <class R>
 class reply_to {
 public:
   reply_to(otter::pid caller, ref tag) : caller_(caller), tag_(tag) {}
-  void reply(R value) const { detail::gs::send_reply(caller_, tag_, std::move(value)); }
+  /// A caller on another node, who waits for `{tag, Reply}`.
+  reply_to(otter::pid caller, std::shared_ptr<const term> remote_tag)
+      : caller_(caller), remote_tag_(std::move(remote_tag)) {}
+  void reply(R value) const {
+    if constexpr (has_term_codec<R>) {
+      if (remote_tag_) [[unlikely]] {
+        detail::gs::send_remote_reply(caller_, *remote_tag_, detail::gs::remote_reply_term(value));
+        return;
+      }
+    }
+    detail::gs::send_reply(caller_, tag_, std::move(value));
+  }
   otter::pid caller() const noexcept { return caller_; }
 
 private:
   otter::pid caller_;
   ref tag_;
+  std::shared_ptr<const term> remote_tag_; // set only for callers on other nodes
 };
 template <>
 class reply_to<void> {
 public:
   reply_to(otter::pid caller, ref tag) : caller_(caller), tag_(tag) {}
-  void reply() const { detail::gs::send_reply(caller_, tag_, detail::gs::no_value{}); }
+  /// A caller on another node, who waits for `{tag, ok}`.
+  reply_to(otter::pid caller, std::shared_ptr<const term> remote_tag)
+      : caller_(caller), remote_tag_(std::move(remote_tag)) {}
+  void reply() const {
+    if (remote_tag_) [[unlikely]]
+      detail::gs::send_remote_reply(caller_, *remote_tag_, detail::gs::remote_reply_term(detail::gs::no_value{}));
+    else
+      detail::gs::send_reply(caller_, tag_, detail::gs::no_value{});
+  }
   otter::pid caller() const noexcept { return caller_; }
 
 private:
   otter::pid caller_;
   ref tag_;
+  std::shared_ptr<const term> remote_tag_; // set only for callers on other nodes
 };
 
 /// What `init` may return besides void: `ignore` starts nothing (the start
@@ -104,6 +131,27 @@ enum class init_result { ok, ignore };
 /// message stays alive until it returns.
 template <class... T>
 struct info {};
+
+/// The request types that callers on other nodes may send, declared in the
+/// server class: `using remote_requests = otter::gen_server::remote<add, get>;`.
+///
+/// Each type needs a term codec (otter/dist/codec.hpp), and so does the reply
+/// type of each one the server has a handle_call for; a missing codec is a
+/// compile-time error naming the type. An Erlang `gen_server:call(Server, Req)`
+/// arrives as the term `{'$gen_call', {Pid, Tag}, Req}`: the first listed type
+/// with a handle_call that Req decodes to runs that handle_call, exactly as a
+/// local call would (a deferred reply_to too), and the reply goes to Pid as
+/// `{Tag, to_term(Reply)}` (`{Tag, ok}` for a handler returning void).
+/// `gen_server:cast(Server, Req)` arrives as `{'$gen_cast', Req}` and runs the
+/// handle_cast of the first listed type with one that Req decodes to.
+///
+/// A call or cast whose request decodes to no listed type stops the server,
+/// as a missing clause does in OTP: exit reason `{function_clause, "..."}`
+/// (exit_reason::error("function_clause", ...)), which the caller's monitor
+/// reports to it. Any other term goes to handle_info as before. Without
+/// remote_requests, `'$gen_call'` terms are ordinary terms for handle_info.
+template <class... T>
+struct remote {};
 
 /// From inside a handler: stop the server with `reason` once the handler has
 /// returned (a call's reply is sent first). `terminate(reason)` runs, then the
@@ -311,7 +359,14 @@ process server_main(pid starter, ref start_tag, bool linked, std::string name, A
       // coroutine handler, which may refer to it, has finished.
       *serving = &ctx;
       try {
-        std::optional<task<>> pending = deliver_info(*server, m);
+        std::optional<task<>> pending;
+        bool taken = false;
+        if constexpr (serves_remote<S>) {
+          // A call or cast from another node arrives as a term (only servers that list remote_requests look).
+          if (e->tag == tag_of<term>()) [[unlikely]]
+            taken = deliver_remote(*server, payload<term>(e), pending);
+        }
+        if (!taken) pending = deliver_info(*server, m);
         if (pending) {
           task<> t = std::move(*pending);
           pending.reset();
@@ -516,6 +571,124 @@ task<> stop(server_ref<Server> server, exit_reason reason = exit_reason::normal(
     throw call_error(exit_reason::timeout());
   }
   if (o.reason == exit_reason::noproc()) throw call_error(exit_reason::noproc());
+}
+
+} // namespace gen_server
+
+namespace detail::gs {
+
+/// Where a call to a server by term goes: a pid (of any node), or, when
+/// `name.name` is set, the process registered as `name.name` on `name.node`.
+struct remote_target {
+  otter::pid pid;
+  dist::remote_name name;
+};
+
+/// A call by term under way: the monitor of the server, and the tag its reply carries.
+struct remote_call_start {
+  ref monitor;
+  term tag;
+  std::optional<exit_reason> failure; ///< set when nothing was sent (noproc, noconnection, calling_self)
+};
+
+/// Monitors the server, then sends it `{'$gen_call', {self(), Tag}, request}`
+/// (Tag: the monitor's reference, a plain reference as OTP's own calls allow).
+remote_call_start start_remote_call(const remote_target& target, term request);
+/// The reason of a reply that does not decode to the reply type.
+exit_reason bad_reply(const term& reply);
+
+template <class R>
+task<result<R>> remote_call(remote_target target, term request, std::chrono::nanoseconds timeout) {
+  mailbox_mark mark; // the reply and the DOWN come after it: older messages are not looked at
+  const remote_call_start c = start_remote_call(target, std::move(request));
+  if (c.failure) co_return result<R>(*c.failure);
+  enum class got { reply, down, timeout };
+  struct outcome {
+    got what;
+    term reply;
+    exit_reason reason;
+  };
+  const term* tag = &c.tag;
+  const ref watch = c.monitor;
+  outcome o = co_await receive(
+      mark, when([tag](const term& t) { return t.is_tuple(2) && t[0] == *tag; },
+                 [](term t) { return outcome{got::reply, t[1], {}}; }),
+      when([watch](const down_message& d) { return d.monitor == watch; },
+           [](down_message d) { return outcome{got::down, {}, std::move(d.reason)}; }),
+      after(timeout, [] { return outcome{got::timeout, {}, exit_reason::timeout()}; }));
+  if (o.what != got::down) demonitor(watch, true);
+  if (o.what != got::reply) co_return result<R>(std::move(o.reason));
+  if constexpr (std::is_void_v<R>) {
+    co_return result<R>();
+  } else {
+    std::optional<R> value = from_term<R>(o.reply);
+    if (!value) co_return result<R>(bad_reply(o.reply));
+    co_return result<R>(std::move(*value));
+  }
+}
+
+template <class R>
+task<R> remote_call_or_throw(remote_target target, term request, std::chrono::nanoseconds timeout) {
+  result<R> r = co_await remote_call<R>(std::move(target), std::move(request), timeout);
+  if (!r) throw call_error(r.error());
+  if constexpr (!std::is_void_v<R>) co_return std::move(r).value();
+}
+
+template <class R, class Req>
+constexpr bool check_call_remote() {
+  static_assert(has_term_codec<std::decay_t<Req>>,
+                "otter::gen_server::call_remote: the request type has no term codec; give it `static constexpr "
+                "auto term_fields = otter::term_tuple(...)`, to_term/from_term hooks or an otter::codec "
+                "specialisation (otter/dist/codec.hpp)");
+  static_assert(std::is_void_v<R> || has_term_codec<R>,
+                "otter::gen_server::call_remote: the reply type R has no term codec (otter/dist/codec.hpp)");
+  return true;
+}
+
+} // namespace detail::gs
+
+namespace gen_server {
+
+/// Calls a gen_server by term: an Erlang (or Elixir) gen_server, or an otter
+/// server that lists the request in its remote_requests, on another node or
+/// this one. Sends `{'$gen_call', {self(), Tag}, to_term(request)}` to the
+/// process registered as `server.name` on `server.node`, monitors it, and
+/// waits for `{Tag, Reply}`; returns Reply decoded as R (R = void ignores it).
+///
+/// Fails as a local call does, with otter::call_error (try_call_remote returns
+/// the reason instead): `timeout` when no reply came in time (the server
+/// stays monitored no longer; a reply that comes later stays in the mailbox as
+/// a term), `noproc` when there is no such process, `noconnection` when the
+/// node cannot be reached or goes down before the reply, the server's exit
+/// reason when it dies first, and `{error, bad_reply, "..."}` when the reply
+/// does not decode to R. Req and R need term codecs (a compile-time error
+/// otherwise). The request is encoded before this returns; the call starts
+/// when the task is awaited and resumes on the caller's core. Messages queued
+/// before the call are not looked at while waiting.
+template <class R, class Req>
+task<R> call_remote(dist::remote_name server, const Req& request, std::chrono::nanoseconds timeout = default_timeout) {
+  static_assert(detail::gs::check_call_remote<R, Req>());
+  return detail::gs::remote_call_or_throw<R>({{}, std::move(server)}, to_term(request), timeout);
+}
+/// As above, to a server's pid (a remote pid, or a local one).
+template <class R, class Req>
+task<R> call_remote(otter::pid server, const Req& request, std::chrono::nanoseconds timeout = default_timeout) {
+  static_assert(detail::gs::check_call_remote<R, Req>());
+  return detail::gs::remote_call_or_throw<R>({server, {}}, to_term(request), timeout);
+}
+/// As call_remote, but returns otter::result<R> instead of throwing.
+template <class R, class Req>
+task<result<R>> try_call_remote(dist::remote_name server, const Req& request,
+                                std::chrono::nanoseconds timeout = default_timeout) {
+  static_assert(detail::gs::check_call_remote<R, Req>());
+  return detail::gs::remote_call<R>({{}, std::move(server)}, to_term(request), timeout);
+}
+/// As above, to a server's pid.
+template <class R, class Req>
+task<result<R>> try_call_remote(otter::pid server, const Req& request,
+                                std::chrono::nanoseconds timeout = default_timeout) {
+  static_assert(detail::gs::check_call_remote<R, Req>());
+  return detail::gs::remote_call<R>({server, {}}, to_term(request), timeout);
 }
 
 } // namespace gen_server

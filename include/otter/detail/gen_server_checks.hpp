@@ -389,6 +389,10 @@ constexpr bool check_terminate() {
   return p == terminate_problem::none;
 }
 
+/// The checks of a server's remote_requests (gen_server_remote.hpp).
+template <class S>
+constexpr bool check_remote();
+
 /// Everything start_link checks about a server class started with arguments A.
 template <class S, class... A>
 constexpr bool check_server() {
@@ -398,7 +402,8 @@ constexpr bool check_server() {
     constexpr bool init_ok = check_init<S, A...>();
     constexpr bool info_ok = check_handle_info<S>();
     constexpr bool terminate_ok = check_terminate<S>();
-    return init_ok && info_ok && terminate_ok;
+    constexpr bool remote_ok = check_remote<S>();
+    return init_ok && info_ok && terminate_ok && remote_ok;
   } else {
     return false;
   }
