@@ -8,6 +8,7 @@
 // From Erlang (erl -sname e -setcookie secret):
 //   net_adm:ping('echo@localhost').                    % pong
 //   {echo, 'echo@localhost'} ! {self(), hello}, flush(). % Shell got hello
+//   gen_server:call({counter, 'echo@localhost'}, {add, 5}).  % 5
 // Runs until SIGINT or SIGTERM.
 
 #include <otter/otter.hpp>
@@ -33,10 +34,29 @@ otter::process echo() {
   }
 }
 
+// The counter: a gen_server that callers on other nodes reach with
+// gen_server:call({counter, Node}, {add, N}). remote_requests lists what may
+// come from other nodes; term_fields makes `add` the Erlang term {add, N}.
+struct add {
+  long n;
+  static constexpr auto term_fields = otter::term_tuple("add", &add::n);
+};
+
+class counter {
+public:
+  using remote_requests = otter::gen_server::remote<add>;
+  long handle_call(add a) { return total_ += a.n; }
+
+private:
+  long total_ = 0;
+};
+
 struct never {};
 
 otter::process node_main() {
   otter::spawn_link(echo);
+  auto started = co_await otter::gen_server::start_link<counter>(otter::gen_server::start_options().named("counter"));
+  (void)started.value();
   std::printf("dist_echo: node %s up (creation %u)\n", otter::dist::this_node().c_str(), otter::dist::creation());
   std::fflush(stdout);
   co_await otter::receive([](never) {}); // until SIGINT/SIGTERM stops the node
