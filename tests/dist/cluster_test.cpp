@@ -99,8 +99,15 @@ struct peer_node {
   }
 };
 
-/// Stops b: its service exits, and with it the node.
-void stop_b() { otter::send(otter::dist::remote_name{"svc", "b@localhost"}, term::atom("stop")); }
+/// Stops b: its service exits, and with it the node. Waits for the service's
+/// DOWN, so that the stop has crossed before this node's run ends.
+otter::task<> stop_b() {
+  const otter::dist::remote_name svc{"svc", "b@localhost"};
+  const otter::ref m = otter::monitor(svc);
+  otter::send(svc, term::atom("stop"));
+  auto down = co_await down_of(m);
+  CHECK(down);
+}
 
 template <class F>
 void on_a(peer_node& b, F body, otter::node_options o = {}) {
@@ -117,7 +124,7 @@ TEST_CASE("dist - a named node knows its name and gets a creation from epmd", "[
     CHECK(otter::dist::alive());
     CHECK(otter::dist::this_node() == "a@localhost");
     CHECK(otter::dist::creation() != 0);
-    stop_b();
+    co_await stop_b();
     co_return;
   });
 }
@@ -127,7 +134,7 @@ TEST_CASE("dist - ping answers true for a running node", "[dist]") {
   on_a(b, []() -> otter::process {
     const bool pong = co_await otter::dist::ping("b@localhost");
     CHECK(pong);
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -136,7 +143,7 @@ TEST_CASE("dist - ping answers false for a node that is not there", "[dist]") {
   on_a(b, []() -> otter::process {
     const bool pong = co_await otter::dist::ping("nobody@localhost", std::chrono::seconds(5));
     CHECK_FALSE(pong);
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -147,7 +154,7 @@ TEST_CASE("dist - nodes lists a node once connected", "[dist]") {
     const bool up = co_await otter::dist::connect("b@localhost");
     REQUIRE(up);
     CHECK(otter::dist::nodes() == std::vector<std::string>{"b@localhost"});
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -161,7 +168,7 @@ TEST_CASE("dist - a message to a name on another node arrives, and a pid in it c
                                         otter::after(patience, [] { return std::optional<term>(); }));
     REQUIRE(back);
     CHECK(*back == term::tuple({term::atom("hello"), term(me)}));
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -172,7 +179,7 @@ TEST_CASE("dist - a message with a codec is received as its C++ type", "[dist]")
                 term::tuple({term::atom("echo"), term(otter::self()), term(42)}));
     const int n = co_await otter::receive([](int v) { return v; }, otter::after(patience, [] { return -1; }));
     CHECK(n == 42);
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -196,7 +203,7 @@ TEST_CASE("dist - a pid of another node is remote and prints with its node's ind
     CHECK(otter::dist::node_of(child) == "b@localhost");
     CHECK(otter::to_string(child).rfind("<", 0) == 0);
     otter::send(child, term::atom("go"));
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -211,7 +218,7 @@ TEST_CASE("dist - a monitor of a remote process gets its exit reason", "[dist]")
     REQUIRE(down);
     CHECK(down->process == child);
     CHECK(down->reason == otter::exit_reason::custom("boom"));
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -227,7 +234,7 @@ TEST_CASE("dist - a link to a remote process carries its exit reason", "[dist]")
     auto exit = co_await exit_from(child);
     REQUIRE(exit);
     CHECK(exit->reason == otter::exit_reason::custom("crashed"));
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -244,7 +251,7 @@ TEST_CASE("dist - a monitor of a remote pid that does not exist gets noproc", "[
     auto down = co_await down_of(second);
     REQUIRE(down);
     CHECK(down->reason == otter::exit_reason::noproc());
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -256,7 +263,7 @@ TEST_CASE("dist - when the other node stops, links get noconnection and monitor_
     otter::trap_exit(true);
     otter::link(child);
     otter::dist::monitor_node("b@localhost");
-    stop_b();
+    co_await stop_b();
     auto exit = co_await exit_from(child);
     REQUIRE(exit);
     CHECK(exit->reason == otter::exit_reason::noconnection());
@@ -284,7 +291,7 @@ TEST_CASE("dist - a node with the wrong cookie is refused", "[dist]") {
     if (const auto* n = std::get_if<otter::node_report>(&r)) logged |= n->what == otter::node_report::event::failed;
   CHECK(logged);
   on_a(b, []() -> otter::process {
-    stop_b();
+    co_await stop_b();
     co_return;
   });
 }
@@ -308,6 +315,6 @@ TEST_CASE("dist - sending a type without a term codec to a remote pid throws bad
     }
     CHECK(threw);
     otter::send(child, term::atom("go"));
-    stop_b();
+    co_await stop_b();
   });
 }

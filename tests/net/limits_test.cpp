@@ -148,7 +148,8 @@ TEST_CASE("send_timeout - a send to a peer that never reads fails with timed_out
     const auto took = std::chrono::steady_clock::now() - start;
     REQUIRE_FALSE(sent);
     CHECK(sent.error() == std::errc::timed_out);
-    CHECK(took >= std::chrono::milliseconds(200));
+    // It waited for the timeout, not failing at once (the timer wheel may fire a tick early).
+    CHECK(took >= std::chrono::milliseconds(150));
     CHECK(took < patience);
     CHECK(c->memory() == 0); // the send's copy went with it
     auto again = co_await c->send("more");
