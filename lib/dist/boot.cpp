@@ -1,0 +1,129 @@
+#include "connection.hpp"
+
+#include <chrono>
+#include <optional>
+
+#include <otter/dist/node.hpp>
+#include <otter/dist/node_table.hpp>
+#include <otter/net/tcp.hpp>
+#include <otter/receive.hpp>
+#include <otter/registry.hpp>
+#include <otter/send.hpp>
+#include <otter/spawn.hpp>
+#include <otter/timer.hpp>
+
+#include "epmd.hpp"
+#include "epmd_server.hpp"
+#include "handshake.hpp"
+
+namespace otter::dist::detail {
+
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+process handshake_process(dist_node* d) {
+  net::tcp_socket s = co_await take_socket(d->opts.setup_time);
+  if (!s.is_open()) co_return;
+  const std::string from = s.peer_address().to_string();
+  std::shared_ptr<peer> target;
+  handshake hs = handshake::acceptor(config_of(*d), [d, &target](std::string_view name, std::uint32_t) {
+    if (name == d->name) return status_reply::not_allowed;
+    std::shared_ptr<peer> p = d->find_or_start(name);
+    if (!p) return status_reply::not_allowed;
+    target = p;
+    if (p->up.load()) return status_reply::alive;
+    if (p->pending.load()) return d->name > name ? status_reply::nok : status_reply::ok_simultaneous;
+    return status_reply::ok;
+  });
+  std::string why;
+  const bool done = co_await drive(hs, s, clock::now() + d->opts.setup_time, why);
+  if (!done || !target) {
+    if (!hs.refused_simultaneous() && d->opts.log_connections)
+      log_node(node_report::event::refused, std::string(hs.get_state() == handshake::state::done ? hs.peer_name() : ""),
+               "connection from " + from + ": " + why);
+    co_return;
+  }
+  accepted a;
+  a.node = std::string(hs.peer_name());
+  a.creation = hs.peer_creation();
+  a.flags = hs.negotiated_flags();
+  const auto left = hs.leftover();
+  a.leftover.assign(reinterpret_cast<const char*>(left.data()), left.size());
+  a.peer_address = from;
+  send(target->process, std::move(a));
+  co_await net::give_away(std::move(s), target->process);
+}
+
+process acceptor_process(dist_node* d, net::tcp_listener listener) {
+  for (;;) {
+    auto s = co_await listener.accept();
+    if (!s) {
+      co_await sleep(std::chrono::milliseconds(50)); // out of descriptors: let some close
+      continue;
+    }
+    const pid h = spawn(handshake_process, d);
+    co_await net::give_away(std::move(*s), h);
+  }
+}
+
+/// Answers net_adm:ping (`{'$gen_call', {Pid, Tag}, {is_auth, Node}}` → `{Tag, yes}`).
+process net_kernel_process() {
+  for (;;) {
+    term t = co_await receive([](term m) { return m; });
+    if (!t.is_tuple(3) || !t[0].is_atom("$gen_call") || !t[1].is_tuple(2) || t[1][0].type() != term::kind::pid) continue;
+    const term& req = t[2];
+    if (req.is_tuple(2) && req[0].is_atom("is_auth")) send(t[1][0].as_pid(), term::tuple({t[1][1], term::atom("yes")}));
+  }
+}
+
+process hold_registration(net::tcp_socket registration) {
+  registration.set_active(net::active_mode::once());
+  co_await receive([](net::tcp_closed) {}, [](net::tcp_error) {}, [](net::tcp_data) {});
+  log_node(node_report::event::failed, "epmd", "the registration with epmd was lost (epmd stopped?)");
+  for (;;) co_await receive([](outbound) {}); // nothing comes: stays until the run ends
+}
+
+} // namespace
+
+process boot_process(dist_node* d, std::function<void(std::exception_ptr)> report) {
+  std::exception_ptr failure;
+  try {
+    const std::optional<net::address> at = net::address::parse(d->opts.listen_address, d->opts.listen_port);
+    if (!at) throw start_error("otter: distribution: listen_address \"" + d->opts.listen_address + "\" is not a numeric address");
+    auto listener = net::tcp_listener::listen(*at);
+    if (!listener)
+      throw start_error("otter: distribution: cannot listen on " + at->to_string() + ": " + listener.error().message());
+    d->listen_port = listener->local_address().port();
+
+    if (d->opts.epmd == epmd_mode::serve) {
+      auto served = start_epmd_server(net::address::any_v4(d->epmd.port()));
+      if (!served)
+        throw start_error("otter: distribution: cannot serve epmd on port " + std::to_string(d->epmd.port()) + ": " +
+                          served.error().message());
+    }
+    auto reg = co_await epmd_register(d->epmd, d->alive, d->listen_port, d->opts.hidden);
+    if (!reg && d->opts.epmd == epmd_mode::use_or_serve && reg.error() == std::errc::connection_refused) {
+      // No epmd runs here: serve its protocol ourselves (another node may have started one meanwhile).
+      (void)start_epmd_server(net::address::any_v4(d->epmd.port()));
+      reg = co_await epmd_register(d->epmd, d->alive, d->listen_port, d->opts.hidden);
+    }
+    if (!reg)
+      throw start_error("otter: distribution: registering " + d->name + " with epmd at " + d->epmd.to_string() + ": " +
+                        reg.error().message());
+    d->creation = reg->creation;
+    d->self_index = intern_node(d->name, d->creation);
+    if (d->self_index == 0xffff) throw start_error("otter: distribution: the node table is full");
+    set_local_node_index(d->self_index); // what otter::ref's codec names this node
+
+    spawn(acceptor_process, d, std::move(*listener));
+    const pid nk = spawn(net_kernel_process);
+    register_name("net_kernel", nk);
+    spawn(hold_registration, std::move(reg->socket));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  report(failure);
+}
+
+} // namespace otter::dist::detail
