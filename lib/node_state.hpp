@@ -55,6 +55,11 @@ struct node_state {
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::atomic<unsigned> next_spread{0};
+  // Schedulers asleep in the kernel. An idle scheduler polls for work only
+  // while another one is awake: nothing else sends to it quickly enough to be
+  // worth a core, and on a busy machine the poll takes the core from whoever
+  // would send (a peer node's process, the kernel's network stack).
+  alignas(64) std::atomic<unsigned> sleepers{0};
   name_table names;
 
   // Bounded mailboxes whose senders may be refused or held back (policy fail

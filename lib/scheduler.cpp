@@ -535,14 +535,16 @@ void scheduler::idle() {
       virtual_now_ = std::max(virtual_now_, *next * tick_ns);
       return;
     }
-  } else if (node_.options.spin.count() > 0) {
+  } else if (node_.options.spin.count() > 0 && another_awake()) {
     // Poll briefly: a message from another core then costs a cache-line
-    // transfer, not a kernel wake-up.
+    // transfer, not a kernel wake-up. Only while another scheduler runs: when
+    // all others sleep, what wakes this one comes from the kernel (I/O, a
+    // timer, another process) and polling would only take the core it needs.
     const std::uint64_t until = now_ns() + static_cast<std::uint64_t>(node_.options.spin.count());
     for (unsigned i = 1;; ++i) {
       if (!inbox_.empty() || ring_->has_completions()) return;
       if ((i & 63) == 0) {
-        if (node_.stopping.load(std::memory_order_relaxed) || now_ns() >= until) break;
+        if (node_.stopping.load(std::memory_order_relaxed) || now_ns() >= until || !another_awake()) break;
         ring_->poll();
       }
       __builtin_ia32_pause();
@@ -562,8 +564,14 @@ void scheduler::idle() {
       timeout = at > now ? static_cast<std::int64_t>(at - now) : 0;
     }
   }
+  node_.sleepers.fetch_add(1, std::memory_order_relaxed);
   ring_->wait(timeout);
+  node_.sleepers.fetch_sub(1, std::memory_order_relaxed);
   sleeping_.store(false, std::memory_order_relaxed);
+}
+
+bool scheduler::another_awake() const noexcept {
+  return node_.sleepers.load(std::memory_order_relaxed) + 1 < node_.size();
 }
 
 } // namespace otter::detail

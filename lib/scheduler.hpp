@@ -172,6 +172,8 @@ private:
   void report_crash(pid id, std::string name, const exit_reason& reason, const process_ext& ext) noexcept;
   void fire_timers() noexcept;
   void idle();
+  /// Whether some other scheduler of this node is awake (not asleep in the kernel).
+  bool another_awake() const noexcept;
   void flush(unsigned target) noexcept;
   void wake_if_sleeping() noexcept;
   void shutdown();
