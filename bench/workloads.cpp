@@ -1,8 +1,8 @@
 // otter-workloads: the side-by-side workloads of WORKLOADS.md, run on otter.
 //
 //   otter-workloads WORKLOAD [--quick] [--spread] [--no-mark]
-//   otter-workloads dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick]
-//   otter-workloads --dist-peer NAME --epmd-port P --cookie C [--serve-epmd]
+//   otter-workloads dist_pingpong|dist_throughput [--peer NODE --epmd-port P --cookie C] [--node NAME] [--quick]
+//   otter-workloads --dist-peer NAME --epmd-port P --cookie C [--serve-epmd | --epmd-if-none]
 //
 // prints one line, `otter WORKLOAD VALUE UNIT`. --quick divides every count by
 // 100 (not selective's queue); --spread places the worker processes of fanin
@@ -15,8 +15,11 @@
 //
 // The distribution workloads run against a peer node, NODE: another
 // otter-workloads started with --dist-peer (which, with --serve-epmd, serves
-// epmd on port P itself) or the Erlang peer (bench/peers/erlang/run
-// dist-peer). Both peers register a process as `bench_peer` that answers the
+// epmd on port P itself; with --epmd-if-none, only if none runs there) or the
+// Erlang peer (bench/peers/erlang/run dist-peer). Without --peer, the client
+// starts an otter peer itself as a child process, on the epmd port of
+// ERL_EPMD_PORT (default 4369), served by the peer if no epmd runs, with a
+// random cookie, and stops it when done. Both peers register a process as `bench_peer` that answers the
 // same terms, so either client drives either peer:
 //   {hello, From}          -> {peer, PeerPid} to From
 //   {From, N}              -> N + 1 to From                   (dist_pingpong)
@@ -42,6 +45,13 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <otter/dist/node.hpp>
 
@@ -497,13 +507,73 @@ void start_watchdog() {
   }).detach();
 }
 
+/// An otter peer node run as a child process of this one, for the distribution
+/// workloads when no --peer is given. The child dies with this process.
+class child_peer {
+public:
+  /// Starts `self --dist-peer NAME ...` and waits (bounded) for its ready line.
+  bool start(const std::string& name, std::uint16_t epmd_port, const std::string& cookie, int schedulers,
+             long spin_us) {
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return fail("pipe");
+    const std::string port = std::to_string(epmd_port), scheds = std::to_string(schedulers),
+                      spin = std::to_string(spin_us);
+    std::vector<const char*> argv{"otter-workloads", "--dist-peer", name.c_str(), "--epmd-port", port.c_str(),
+                                  "--cookie", cookie.c_str(), "--epmd-if-none", "--schedulers", scheds.c_str()};
+    if (spin_us >= 0) {
+      argv.push_back("--spin-us");
+      argv.push_back(spin.c_str());
+    }
+    argv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ < 0) return fail("fork");
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      dup2(out[1], STDOUT_FILENO);
+      execv("/proc/self/exe", const_cast<char* const*>(argv.data()));
+      _exit(127);
+    }
+    close(out[1]);
+    std::string seen;
+    const auto deadline = clock_type::now() + std::chrono::seconds(20);
+    while (seen.find("ready ") == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count();
+      pollfd p{out[0], POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+      char buf[256];
+      const ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0) break;
+      seen.append(buf, static_cast<std::size_t>(n));
+    }
+    close(out[0]);
+    if (seen.find("ready ") == std::string::npos) {
+      std::fprintf(stderr, "otter-workloads: the peer node did not start: %s\n", seen.c_str());
+      return false;
+    }
+    return true;
+  }
+  ~child_peer() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+
+private:
+  bool fail(const char* what) {
+    std::perror(what);
+    return false;
+  }
+  pid_t pid_ = -1;
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s pingpong|ring|spawn|memory|fanin|cascade|call|restart|big|selective [--quick] [--spread] [--no-mark] [--schedulers N] [--spin-us N]\n"
-                         "       %s dist_pingpong|dist_throughput --peer NODE --epmd-port P --cookie C [--node NAME] [--quick] [--schedulers N] [--spin-us N]\n"
-                         "       %s --dist-peer NAME --epmd-port P --cookie C [--serve-epmd] [--schedulers N] [--spin-us N]\n", argv[0], argv[0], argv[0]);
+                         "       %s dist_pingpong|dist_throughput [--peer NODE --epmd-port P --cookie C] [--node NAME] [--quick] [--schedulers N] [--spin-us N]\n"
+                         "       %s --dist-peer NAME --epmd-port P --cookie C [--serve-epmd | --epmd-if-none] [--schedulers N] [--spin-us N]\n", argv[0], argv[0], argv[0]);
     return 2;
   }
   const std::string_view workload = argv[1];
@@ -537,6 +607,8 @@ int main(int argc, char** argv) {
       spin_us = std::atol(argv[++i]);
     else if (a == "--serve-epmd")
       dist.epmd = otter::dist::epmd_mode::serve;
+    else if (a == "--epmd-if-none")
+      dist.epmd = otter::dist::epmd_mode::use_or_serve;
     else if (a == "--peer" && has_value)
       cfg.peer = argv[++i];
     else if (a == "--node" && has_value)
@@ -552,12 +624,25 @@ int main(int argc, char** argv) {
   }
   const bool dist_workload = workload == "dist_pingpong" || workload == "dist_throughput";
   if (dist_workload) {
-    if (cfg.peer.empty() || dist.epmd_port == 0) {
-      std::fprintf(stderr, "%s needs --peer NODE and --epmd-port P\n", argv[1]);
+    if (!cfg.peer.empty() && dist.epmd_port == 0) {
+      std::fprintf(stderr, "%s --peer NODE needs --epmd-port P\n", argv[1]);
       return 2;
     }
-    if (dist.name.empty()) dist.name = "otter_client@localhost";
+    const std::string tag = std::to_string(getpid());
+    if (dist.name.empty()) dist.name = "otter_client_" + tag + "@localhost";
     dist.epmd = otter::dist::epmd_mode::use;
+  }
+  std::unique_ptr<child_peer> own_peer;
+  if (dist_workload && cfg.peer.empty()) {
+    const char* env = std::getenv("ERL_EPMD_PORT");
+    if (dist.epmd_port == 0) dist.epmd_port = env && std::atoi(env) > 0 ? static_cast<std::uint16_t>(std::atoi(env)) : 4369;
+    if (dist.cookie.empty()) {
+      std::random_device rd;
+      dist.cookie = "bench" + std::to_string(rd()) + std::to_string(rd());
+    }
+    cfg.peer = "otter_peer_" + std::to_string(getpid()) + "@localhost";
+    own_peer = std::make_unique<child_peer>();
+    if (!own_peer->start(cfg.peer, dist.epmd_port, dist.cookie, schedulers, spin_us)) return 1;
   }
   if (dist_workload || peer_mode) {
     dist.log_connections = false;
