@@ -87,6 +87,47 @@ bool parse_frame(std::string_view body, control_message& out, const local_node& 
   return true;
 }
 
+send_frame parse_send_frame(std::string_view body, pid& to, term& payload, const local_node& local,
+                            std::string& error, const decode_limits& limits) {
+  // [112][131][104 SMALL_TUPLE][3][97 SMALL_INTEGER][2 or 22] then the second
+  // element ('' or the sender), the target pid, and [131] the message.
+  const auto* u = reinterpret_cast<const unsigned char*>(body.data());
+  if (body.size() < 7 || u[0] != 112 || u[1] != 131 || u[2] != 104 || u[3] != 3 || u[4] != 97 ||
+      (u[5] != ctrl::send && u[5] != ctrl::send_sender))
+    return send_frame::not_send;
+  const int op = u[5];
+  auto bytes = std::as_bytes(std::span(body.data() + 6, body.size() - 6));
+  term second;
+  decode_result r = decode(bytes, second, local, false, limits);
+  if (r.ok && (op == ctrl::send ? !second.is_atom() : second.type() != term::kind::pid)) return send_frame::not_send;
+  if (r.ok) {
+    bytes = bytes.subspan(r.consumed);
+    term target;
+    r = decode(bytes, target, local, false, limits);
+    if (r.ok && target.type() != term::kind::pid) return send_frame::not_send; // malformed: parse_frame says how
+    if (r.ok) {
+      to = target.as_pid();
+      bytes = bytes.subspan(r.consumed);
+      if (bytes.empty()) {
+        error = "control message " + std::to_string(op) + " without its payload";
+        return send_frame::malformed;
+      }
+      r = decode(bytes, payload, local, true, limits);
+      if (!r.ok) {
+        error = "a malformed payload of control message " + std::to_string(op) + ": " + r.error;
+        return send_frame::malformed;
+      }
+      if (r.consumed != bytes.size()) {
+        error = std::to_string(bytes.size() - r.consumed) + " bytes after control message " + std::to_string(op);
+        return send_frame::malformed;
+      }
+      return send_frame::ok;
+    }
+  }
+  error = "a malformed control message: " + r.error;
+  return send_frame::malformed;
+}
+
 namespace {
 std::size_t begin_frame(std::string& out) {
   const std::size_t at = out.size();

@@ -61,6 +61,14 @@ struct control_message {
 bool parse_frame(std::string_view body, control_message& out, const local_node& local,
                  std::string& error, const decode_limits& limits = {});
 
+/// The common frame, a message to a pid (SEND `{2, '', To}` or SEND_SENDER
+/// `{22, From, To}`), decoded without building its control tuple.
+/// `not_send`: the frame is something else (use parse_frame); `malformed`:
+/// it starts as one but is not (`error` says why).
+enum class send_frame { ok, not_send, malformed };
+send_frame parse_send_frame(std::string_view body, pid& to, term& payload, const local_node& local,
+                            std::string& error, const decode_limits& limits = {});
+
 /// Appends a frame: `control`, and `payload` unless it is null.
 void append_frame(std::string& out, const term& control, const term* payload, const local_node& local);
 /// Appends a frame whose payload is encoded already (`encoded` with its 131 byte).

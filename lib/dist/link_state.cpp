@@ -123,6 +123,19 @@ void link_state::fail(outbound& o) {
 }
 
 bool link_state::read(std::string_view body, std::string& out, std::string& why) {
+  {
+    pid to;
+    term message;
+    switch (parse_send_frame(body, to, message, d_->local(), why)) {
+    case send_frame::ok:
+      if (!to.is_remote()) deliver(to, std::move(message));
+      return true;
+    case send_frame::malformed:
+      return false;
+    case send_frame::not_send:
+      break;
+    }
+  }
   control_message m;
   if (!parse_frame(body, m, d_->local(), why)) return false;
   const term& c = m.control;

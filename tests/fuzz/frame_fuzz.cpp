@@ -1,7 +1,9 @@
 // libFuzzer harness: a connection's byte stream after the handshake, cut into
 // frames and decoded as a peer could send it. Whatever comes in, the reader
 // and the decoder return frames or errors; a frame that decodes re-encodes to
-// a frame that decodes to the same control message and payload.
+// a frame that decodes to the same control message and payload; and the fast
+// path for messages to a pid (parse_send_frame) agrees with parse_frame on
+// every frame it claims.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +32,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       limits.max_depth = 200;
       limits.max_elements = 1 << 16;
       limits.max_bytes = 1 << 20;
-      if (!parse_frame(body, m, local, error, limits)) {
+      const bool parsed = parse_frame(body, m, local, error, limits);
+      otter::pid to;
+      otter::term message;
+      std::string fast_error;
+      switch (parse_send_frame(body, to, message, local, fast_error, limits)) {
+      case send_frame::ok:
+        if (!parsed || (m.op != ctrl::send && m.op != ctrl::send_sender) || m.control.size() != 3 ||
+            !(m.control[2] == otter::term(to)) || !(m.payload == message))
+          __builtin_trap();
+        break;
+      case send_frame::malformed:
+        if (parsed || fast_error.empty()) __builtin_trap();
+        break;
+      case send_frame::not_send:
+        break;
+      }
+      if (!parsed) {
         if (error.empty()) __builtin_trap(); // a refusal always says why
         continue;
       }
