@@ -641,8 +641,15 @@ int main(int argc, char** argv) {
       dist.cookie = "bench" + std::to_string(rd()) + std::to_string(rd());
     }
     cfg.peer = "otter_peer_" + std::to_string(getpid()) + "@localhost";
-    own_peer = std::make_unique<child_peer>();
-    if (!own_peer->start(cfg.peer, dist.epmd_port, dist.cookie, schedulers, spin_us)) return 1;
+    // A few tries: an epmd that a previous run's peer served may be closing.
+    for (int attempt = 0; attempt < 3 && !own_peer; ++attempt) {
+      own_peer = std::make_unique<child_peer>();
+      if (!own_peer->start(cfg.peer, dist.epmd_port, dist.cookie, schedulers, spin_us)) {
+        own_peer.reset();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      }
+    }
+    if (!own_peer) return 1;
   }
   if (dist_workload || peer_mode) {
     dist.log_connections = false;

@@ -180,7 +180,7 @@ task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, st
   co_return true;
 }
 
-enum class event { none, out, data, closed, error, replaced, timeout };
+enum class event { none, out, queued, data, closed, error, replaced, timeout };
 
 /// The connection while it is up. Returns why it went down.
 task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, std::vector<outbound>& pending,
@@ -232,6 +232,8 @@ task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, 
     out_msg = std::move(o);
     return event::out;
   };
+  auto h_drain = [](drain) { return event::queued; };
+  std::vector<outbound> items;
   auto h_data = [&](net::tcp_data dd) {
     if (dd.socket != id) return event::none; // a socket of an earlier connection
     data = std::move(dd.bytes);
@@ -259,6 +261,18 @@ task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, 
       } else {
         ls.write(out_msg, wbuf);
       }
+      break;
+    case event::queued:
+      take_outboxes(ls.the_peer(), items);
+      for (outbound& o : items) {
+        if (o.what == outbound::op::disconnect) {
+          down = exit_reason::custom("disconnect");
+          going = false;
+          break;
+        }
+        ls.write(o, wbuf);
+      }
+      items.clear();
       break;
     case event::data:
       last_read = clock::now();
@@ -305,11 +319,11 @@ task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, 
       continue;
     }
     const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(tick - (now - last_write));
-    event ev = co_await receive(h_out, h_data, h_closed, h_error, h_acc, after(wait, [] { return event::timeout; }));
+    event ev = co_await receive(h_out, h_drain, h_data, h_closed, h_error, h_acc, after(wait, [] { return event::timeout; }));
     act(ev);
     // Take what else is queued, so that a burst goes out in one write.
     for (int i = 0; going && i < 256 && ev != event::timeout; ++i) {
-      ev = co_await receive(h_out, h_data, h_closed, h_error, h_acc,
+      ev = co_await receive(h_out, h_drain, h_data, h_closed, h_error, h_acc,
                             after(std::chrono::nanoseconds(0), [] { return event::timeout; }));
       act(ev);
     }
@@ -331,11 +345,18 @@ process node_process(dist_node* d, std::shared_ptr<peer> p) {
     net::tcp_socket sock;
     if (!acc) {
       std::optional<outbound> first;
-      co_await receive([&first](outbound o) { first = std::move(o); }, [&acc](accepted a) { acc = std::move(a); });
-      if (first) {
-        if (!needs_connection(*first)) continue; // about a connection that is gone: nothing to do
-        pending.push_back(std::move(*first));
+      bool queued = false;
+      co_await receive([&first](outbound o) { first = std::move(o); }, [&acc](accepted a) { acc = std::move(a); },
+                       [&queued](drain) { queued = true; });
+      if (first && needs_connection(*first)) pending.push_back(std::move(*first));
+      if (queued) {
+        std::vector<outbound> items;
+        take_outboxes(*p, items);
+        for (outbound& o : items)
+          if (needs_connection(o)) pending.push_back(std::move(o));
       }
+      // Only what is about a connection that is gone: nothing to do.
+      if (!acc && pending.empty()) continue;
     }
     accepted info;
     if (acc) {
@@ -361,6 +382,9 @@ process node_process(dist_node* d, std::shared_ptr<peer> p) {
           if (!got) break;
           ls.fail(*more);
         }
+        std::vector<outbound> items;
+        take_outboxes(*p, items);
+        for (outbound& o : items) ls.fail(o);
         d->announce(p->name, false, exit_reason::noconnection());
         continue;
       }

@@ -98,34 +98,36 @@ send_frame parse_send_frame(std::string_view body, pid& to, term& payload, const
   const int op = u[5];
   auto bytes = std::as_bytes(std::span(body.data() + 6, body.size() - 6));
   term second;
-  decode_result r = decode(bytes, second, local, false, limits);
-  if (r.ok && (op == ctrl::send ? !second.is_atom() : second.type() != term::kind::pid)) return send_frame::not_send;
-  if (r.ok) {
-    bytes = bytes.subspan(r.consumed);
-    term target;
-    r = decode(bytes, target, local, false, limits);
-    if (r.ok && target.type() != term::kind::pid) return send_frame::not_send; // malformed: parse_frame says how
-    if (r.ok) {
-      to = target.as_pid();
-      bytes = bytes.subspan(r.consumed);
-      if (bytes.empty()) {
-        error = "control message " + std::to_string(op) + " without its payload";
-        return send_frame::malformed;
-      }
-      r = decode(bytes, payload, local, true, limits);
-      if (!r.ok) {
-        error = "a malformed payload of control message " + std::to_string(op) + ": " + r.error;
-        return send_frame::malformed;
-      }
-      if (r.consumed != bytes.size()) {
-        error = std::to_string(bytes.size() - r.consumed) + " bytes after control message " + std::to_string(op);
-        return send_frame::malformed;
-      }
-      return send_frame::ok;
-    }
+  const decode_result r2 = decode(bytes, second, local, false, limits);
+  if (!r2.ok) {
+    error = "a malformed control message: " + r2.error;
+    return send_frame::malformed;
   }
-  error = "a malformed control message: " + r.error;
-  return send_frame::malformed;
+  if (op == ctrl::send ? !second.is_atom() : second.type() != term::kind::pid) return send_frame::not_send;
+  bytes = bytes.subspan(r2.consumed);
+  term target;
+  const decode_result r3 = decode(bytes, target, local, false, limits);
+  if (!r3.ok) {
+    error = "a malformed control message: " + r3.error;
+    return send_frame::malformed;
+  }
+  if (target.type() != term::kind::pid) return send_frame::not_send; // malformed: parse_frame says how
+  to = target.as_pid();
+  bytes = bytes.subspan(r3.consumed);
+  if (bytes.empty()) {
+    error = "control message " + std::to_string(op) + " without its payload";
+    return send_frame::malformed;
+  }
+  const decode_result rp = decode(bytes, payload, local, true, limits);
+  if (!rp.ok) {
+    error = "a malformed payload of control message " + std::to_string(op) + ": " + rp.error;
+    return send_frame::malformed;
+  }
+  if (rp.consumed != bytes.size()) {
+    error = std::to_string(bytes.size() - rp.consumed) + " bytes after control message " + std::to_string(op);
+    return send_frame::malformed;
+  }
+  return send_frame::ok;
 }
 
 namespace {
@@ -156,6 +158,14 @@ void append_frame_encoded(std::string& out, const term& control, std::string_vie
   const std::size_t at = begin_frame(out);
   encode(control, out, local, true);
   out.append(encoded);
+  end_frame(out, at);
+}
+
+void append_frame_encoded_payload(std::string& out, std::string_view control, const term& payload,
+                                  const local_node& local) {
+  const std::size_t at = begin_frame(out);
+  out.append(control);
+  encode(payload, out, local, true);
   end_frame(out, at);
 }
 

@@ -74,6 +74,9 @@ void append_frame(std::string& out, const term& control, const term* payload, co
 /// Appends a frame whose payload is encoded already (`encoded` with its 131 byte).
 void append_frame_encoded(std::string& out, const term& control, std::string_view encoded,
                           const local_node& local);
+/// Appends a frame of a control encoded already and a payload to encode.
+void append_frame_encoded_payload(std::string& out, std::string_view control, const term& payload,
+                                  const local_node& local);
 /// Appends a frame of a control and a payload both encoded already (each with its 131 byte).
 void append_frame_bytes(std::string& out, std::string_view control, std::string_view payload);
 /// Appends a tick (an empty frame).

@@ -11,7 +11,7 @@ void link_state::came_up(const accepted& info) {
   index_ = intern_node(info.node, info.creation);
   p_->node_index.store(index_);
   p_->hidden.store(false);
-  d_->routes[index_].store(p_->process.bits(), std::memory_order_release);
+  d_->routes[index_].store(p_.get(), std::memory_order_release);
   reader_ = frame_reader(d_->opts.max_frame);
   p_->up.store(true);
   if (d_->opts.log_connections) log_node(node_report::event::up, p_->name, info.peer_address);
@@ -30,6 +30,13 @@ void link_state::write(outbound& o, std::string& out) {
       send_to_ = o.to;
     }
     append_frame_bytes(out, send_control_, o.encoded);
+    return;
+  case outbound::op::frames:
+    if (o.index != index_) return; // made for an incarnation that is gone
+    if (out.empty())
+      out.swap(o.encoded);
+    else
+      out.append(o.encoded);
     return;
   case outbound::op::reg_send:
     append_frame_encoded(out,

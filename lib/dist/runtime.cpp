@@ -5,6 +5,7 @@
 #include "runtime.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <future>
 
 #include <otter/dist/codec.hpp>
@@ -22,6 +23,7 @@
 #include "connection.hpp"
 #include "cookie.hpp"
 #include "epmd.hpp"
+#include "frame.hpp"
 #include "names.hpp"
 
 namespace otter::dist::detail {
@@ -51,6 +53,8 @@ std::shared_ptr<peer> dist_node::find_or_start(std::string_view node) {
   if (!parse_node_name(node, opts.long_names, &error) || node.find('@') == std::string_view::npos) return nullptr;
   auto p = std::make_shared<peer>();
   p->name = std::string(node);
+  p->outbox_count = this->node->size();
+  p->outboxes = std::make_unique<outbox[]>(p->outbox_count);
   std::lock_guard lock(mutex);
   if (auto it = peers.find(p->name); it != peers.end()) return it->second; // another core won
   // Spread over the cores: each connection's encoding and socket work runs on its process's core.
@@ -59,16 +63,43 @@ std::shared_ptr<peer> dist_node::find_or_start(std::string_view node) {
   return p;
 }
 
-pid dist_node::route(pid remote) {
+peer* dist_node::route(pid remote) {
   const remote_pid_parts parts = remote_parts(remote);
-  if (parts.node == self_index) return {};
-  std::atomic<std::uint64_t>& slot = routes[parts.node];
-  if (const std::uint64_t bits = slot.load(std::memory_order_acquire); bits != 0) return pid::from_bits(bits);
-  if (parts.node == 0) return {}; // nonode@nohost: a pid of a node that was not distributed
+  if (parts.node == self_index) return nullptr;
+  std::atomic<peer*>& slot = routes[parts.node];
+  if (peer* p = slot.load(std::memory_order_acquire)) return p;
+  if (parts.node == 0) return nullptr; // nonode@nohost: a pid of a node that was not distributed
   const std::shared_ptr<peer> p = find_or_start(node_at(parts.node).name);
-  if (!p) return {};
-  slot.store(p->process.bits(), std::memory_order_release);
-  return p->process;
+  if (!p) return nullptr;
+  slot.store(p.get(), std::memory_order_release);
+  return p.get();
+}
+
+void enqueue(scheduler& s, peer& p, outbound&& o) {
+  outbox& box = p.outboxes[s.index()];
+  bool tell;
+  {
+    std::lock_guard lock(box.mutex);
+    box.items.push_back(std::move(o));
+    tell = !std::exchange(box.told, true);
+  }
+  if (tell) s.deliver(p.process, otter::detail::make_message<drain>(drain{}));
+}
+
+void take_outboxes(peer& p, std::vector<outbound>& into) {
+  for (unsigned i = 0; i < p.outbox_count; ++i) {
+    outbox& box = p.outboxes[i];
+    std::lock_guard lock(box.mutex);
+    if (box.items.empty()) {
+      box.told = false;
+      continue;
+    }
+    if (into.empty())
+      into.swap(box.items); // the outbox keeps the spare capacity
+    else
+      std::move(box.items.begin(), box.items.end(), std::back_inserter(into)), box.items.clear();
+    box.told = false;
+  }
 }
 
 void dist_node::announce(const std::string& node, bool up, const exit_reason& why) {
@@ -102,16 +133,48 @@ void route_message(scheduler& s, pid to, envelope* e) {
     throw badarg("otter::send to the remote pid " + to_string(to) +
                  ": the message's type has no term codec (see otter/dist/codec.hpp)");
   if (d == nullptr) return; // not distributed: no node to send it to
-  const pid np = d->route(to);
-  if (!np) return;
+  peer* p = d->route(to);
+  if (p == nullptr) return;
   term value;
   encode_payload(e, value);
+  const std::uint16_t index = remote_parts(to).node;
+  if (p->up.load(std::memory_order_acquire) && p->node_index.load(std::memory_order_relaxed) == index) {
+    // The incarnation is up: the frame is made here, in the sender's context
+    // and on its core, and joins the frames this scheduler has for the peer.
+    outbox& box = p->outboxes[s.index()];
+    bool tell;
+    {
+      std::lock_guard lock(box.mutex);
+      if (box.items.empty() || box.items.back().what != outbound::op::frames || box.items.back().index != index) {
+        outbound f;
+        f.what = outbound::op::frames;
+        f.index = index;
+        box.items.push_back(std::move(f));
+      }
+      if (box.control_for != to) {
+        box.control.clear();
+        encode(term::tuple({term(ctrl::send), term::atom(""), term(to)}), box.control, d->local(), true);
+        box.control_for = to;
+      }
+      std::string& out = box.items.back().encoded;
+      const std::size_t at = out.size();
+      try {
+        append_frame_encoded_payload(out, box.control, value, d->local());
+      } catch (...) {
+        out.resize(at); // no half frame in the stream
+        throw;
+      }
+      tell = !std::exchange(box.told, true);
+    }
+    if (tell) s.deliver(p->process, otter::detail::make_message<drain>(drain{}));
+    return;
+  }
   outbound o;
   o.what = outbound::op::send;
   o.from = self();
   o.to = to;
-  encode(value, o.encoded, d->local(), true); // in the sender's context, on its core
-  s.deliver(np, otter::detail::make_message<outbound>(std::move(o)));
+  encode(value, o.encoded, d->local(), true);
+  enqueue(s, *p, std::move(o));
 }
 
 namespace {
@@ -133,8 +196,8 @@ outbound::op op_of(signal::kind k) noexcept {
 
 void route_signal(scheduler& s, const signal& sig) {
   dist_node* d = s.node().dist.get();
-  const pid np = d != nullptr ? d->route(sig.target) : pid{};
-  if (!np) {
+  peer* p = d != nullptr ? d->route(sig.target) : nullptr;
+  if (p == nullptr) {
     // No node to carry it: a link or a monitor finds no connection at once.
     if (sig.what == signal::kind::link)
       otter::detail::send_signal(s, {signal::kind::link_exit, sig.target, sig.from, {}, exit_reason::noconnection()});
@@ -148,7 +211,7 @@ void route_signal(scheduler& s, const signal& sig) {
   o.to = sig.target;
   o.tag = sig.tag;
   o.reason = sig.reason;
-  s.deliver(np, otter::detail::make_message<outbound>(std::move(o)));
+  enqueue(s, *p, std::move(o));
 }
 
 bool post(std::string_view node, outbound&& out) {
@@ -156,7 +219,7 @@ bool post(std::string_view node, outbound&& out) {
   if (d == nullptr) return false;
   const std::shared_ptr<peer> p = d->find_or_start(node);
   if (!p) return false;
-  otter::detail::tl_scheduler->deliver(p->process, otter::detail::make_message<outbound>(std::move(out)));
+  enqueue(*otter::detail::tl_scheduler, *p, std::move(out)); // in order with this core's sends
   return true;
 }
 
@@ -191,7 +254,7 @@ void start(otter::detail::node_state& st) {
   }
   const std::uint16_t epmd_port = o.epmd_port != 0 ? o.epmd_port : epmd_port_from_env();
   d->epmd = net::address::loopback_v4(epmd_port);
-  d->routes = std::make_unique<std::atomic<std::uint64_t>[]>(65536);
+  d->routes = std::make_unique<std::atomic<peer*>[]>(65536);
   st.dist.reset(d.release());
 
   auto result = std::make_shared<boot_result>();

@@ -46,8 +46,10 @@ struct outbound {
     down,         // `from`, monitored by `to` under the proxy `tag`, exited with `reason`
     connect,      // answer `from` with `connected` once the connection is up or failed
     disconnect,   // drop the connection
+    frames,       // `encoded` is whole SEND frames, made for the incarnation `index`
   };
   op what = op::send;
+  std::uint16_t index = 0;
   pid from;
   pid to;
   otter::ref tag;
@@ -55,6 +57,21 @@ struct outbound {
   std::string encoded;
   exit_reason reason;
 };
+
+/// What the processes of one scheduler have for a peer, in the order they
+/// did it. Sends to the incarnation that is up arrive as frames the sender
+/// encoded, appended to one `frames` item; everything else as itself. The
+/// node process is told once (a `drain` message) until it takes the lot.
+struct alignas(64) outbox {
+  std::mutex mutex;
+  std::vector<outbound> items;
+  bool told = false;
+  pid control_for;         // the last SEND frame's target, and
+  std::string control;     // its encoded control message
+};
+
+/// To a node process: its outboxes hold something.
+struct drain {};
 
 /// The answer to outbound::op::connect.
 struct connected {
@@ -70,7 +87,15 @@ struct peer {
   std::atomic<bool> pending{false};     // an attempt of ours is in progress
   std::atomic<std::uint16_t> node_index{0}; // node-table index of the incarnation that is up
   std::atomic<bool> hidden{false};
+  std::unique_ptr<outbox[]> outboxes;   // one per scheduler
+  unsigned outbox_count = 0;
 };
+
+/// Appends `o` to the outbox of the scheduler `s` runs, and tells the node
+/// process if it was not told yet.
+void enqueue(otter::detail::scheduler& s, peer& p, outbound&& o);
+/// Everything the outboxes hold (in each scheduler's order), for the node process.
+void take_outboxes(peer& p, std::vector<outbound>& into);
 
 /// Subscribers to nodeup/nodedown.
 struct node_watch {
@@ -94,9 +119,10 @@ struct dist_node {
   std::unordered_map<std::string, std::shared_ptr<peer>> peers;
   std::vector<node_watch> watches;
 
-  // Node-table index → node process (pid bits). Set the first time a pid of
-  // that incarnation is routed; read without a lock by every sender.
-  std::unique_ptr<std::atomic<std::uint64_t>[]> routes;
+  // Node-table index → its peer. Set the first time a pid of that
+  // incarnation is routed; read without a lock by every sender. Peers live as
+  // long as the run.
+  std::unique_ptr<std::atomic<peer*>[]> routes;
 
   local_node local() const noexcept { return {name, creation, self_index}; }
 
@@ -104,8 +130,8 @@ struct dist_node {
   /// name is not a node name, or is our own. On a scheduler thread.
   std::shared_ptr<peer> find_or_start(std::string_view node);
   std::shared_ptr<peer> find(std::string_view node);
-  /// The node process for a remote pid (null pid: it names no reachable node).
-  pid route(pid remote);
+  /// The peer for a remote pid (null: it names no reachable node).
+  peer* route(pid remote);
 
   /// Tells subscribers that `node` came up or went down. monitor_node
   /// subscriptions end with the nodedown they get.

@@ -62,6 +62,23 @@ otter::process exit_on_go(term reason) {
   otter::exit(otter::exit_reason::custom(std::string(reason.atom_name())));
 }
 
+// Traps exits, counts the {n, I} messages that arrive in order before an EXIT
+// signal, then tells `report` {collected, Count}; Count is -1 if one came out
+// of order or after the EXIT.
+otter::process collector(otter::pid report) {
+  otter::trap_exit(true);
+  long count = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const long got = co_await otter::receive(
+        [](otter::exit_message) { return -1L; },
+        [](term t) { return t.is_tuple(2) && t[0].is_atom("n") ? static_cast<long>(*t[1].to_int64()) : -2L; },
+        otter::after(patience, [] { return -3L; }));
+    if (got == -1) break;
+    count = got == count + 1 ? got : -100000000;
+  }
+  otter::send(report, term::tuple({term::atom("collected"), term(count)}));
+}
+
 otter::process service(std::promise<void>* ready) {
   otter::register_name("svc", otter::self());
   ready->set_value();
@@ -70,6 +87,9 @@ otter::process service(std::promise<void>* ready) {
     if (t.is_atom("stop")) co_return;
     if (t.is_tuple(3) && t[0].is_atom("echo")) {
       otter::send(t[1].as_pid(), t[2]);
+    } else if (t.is_tuple(2) && t[0].is_atom("collect")) {
+      const otter::pid c = otter::spawn(collector, t[1].as_pid());
+      otter::send(t[1].as_pid(), term::tuple({term::atom("collector"), term(c)}));
     } else if (t.is_tuple(3) && t[0].is_atom("spawn")) {
       const otter::pid child = otter::spawn(exit_on_go, t[2]);
       otter::send(t[1].as_pid(), term::tuple({term::atom("spawned"), term(child)}));
@@ -234,6 +254,30 @@ TEST_CASE("dist - a link to a remote process carries its exit reason", "[dist]")
     auto exit = co_await exit_from(child);
     REQUIRE(exit);
     CHECK(exit->reason == otter::exit_reason::custom("crashed"));
+    co_await stop_b();
+  });
+}
+
+TEST_CASE("dist - messages and an exit signal from one process arrive at a remote process in the order sent", "[dist]") {
+  peer_node b;
+  on_a(b, []() -> otter::process {
+    otter::send(otter::dist::remote_name{"svc", "b@localhost"}, term::tuple({term::atom("collect"), term(otter::self())}));
+    const otter::pid c = co_await otter::receive(
+        otter::when([](const term& t) { return t.is_tuple(2) && t[0].is_atom("collector"); },
+                    [](term t) { return t[1].as_pid(); }),
+        otter::after(patience, [] { return otter::pid{}; }));
+    REQUIRE(c);
+    constexpr long count = 3000;
+    for (long i = 1; i <= count; ++i) {
+      otter::send(c, term::tuple({term::atom("n"), term(i)}));
+      if (i % 500 == 0) co_await otter::yield(); // let the connection write some: frames and signals interleave
+    }
+    otter::exit(c, otter::exit_reason::custom("last"));
+    const long got = co_await otter::receive(
+        otter::when([](const term& t) { return t.is_tuple(2) && t[0].is_atom("collected"); },
+                    [](term t) { return static_cast<long>(*t[1].to_int64()); }),
+        otter::after(patience, [] { return -5L; }));
+    CHECK(got == count);
     co_await stop_b();
   });
 }
