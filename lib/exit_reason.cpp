@@ -1,5 +1,7 @@
 #include <otter/exit_reason.hpp>
 
+#include "exit_reason_access.hpp"
+
 #include <ostream>
 
 namespace otter {
@@ -7,7 +9,18 @@ namespace otter {
 struct exit_reason::text {
   std::string first;  // shutdown detail, custom value, or error type
   std::string second; // error what()
+  std::shared_ptr<const void> value = {}; // what it came as from another node (lib/exit_reason_access.hpp)
 };
+
+exit_reason detail::exit_reason_access::with_value(exit_reason::kind k, std::string printed,
+                                                   std::shared_ptr<const void> value) {
+  using text = exit_reason::text;
+  return {k, std::make_shared<const text>(text{std::move(printed), {}, std::move(value)})};
+}
+
+const void* detail::exit_reason_access::value(const exit_reason& r) noexcept {
+  return r.text_ ? r.text_->value.get() : nullptr;
+}
 
 exit_reason exit_reason::shutdown(std::string detail) {
   return {kind::shutdown, std::make_shared<const text>(text{std::move(detail), {}})};

@@ -19,7 +19,7 @@ namespace otter {
 /// | `killed`       | `killed`                    | the process was killed by `kill`                |
 /// | `shutdown`     | `shutdown` / `{shutdown,D}` | orderly stop, optionally with a detail D        |
 /// | `noproc`       | `noproc`                    | the target process did not exist                |
-/// | `noconnection` | `noconnection`              | reserved for distribution: never produced yet   |
+/// | `noconnection` | `noconnection`              | the process's node cannot be reached            |
 /// | `timeout`      | `timeout`                   | a call or an operation timed out                |
 /// | `custom`       | the value                   | any other reason, chosen by the program         |
 /// | `error`        | `{error,Type,"what"}`       | an exception of type Type escaped the body      |
@@ -28,9 +28,18 @@ namespace otter {
 /// not trap exits. Copying is cheap (the text, if any, is shared).
 ///
 /// `noconnection` is Erlang's reason for a process on a node that cannot be
-/// reached. otter has no distribution between nodes yet, so nothing in otter
-/// produces it: it is kept so that code matching on reasons need not change
-/// when distribution comes. A program may still use it as a reason of its own.
+/// reached: links and monitors across a connection that goes down get it
+/// (docs/distribution.md).
+///
+/// A reason from another node that none of these kinds holds exactly (an
+/// Erlang `{badarg, Stack}`, `{shutdown, {a, 1}}`...) is a `custom` reason
+/// printed as Erlang prints it and compared by that text; it keeps the term it
+/// came as, so `otter::to_term` gives it back and it crosses to other nodes
+/// unchanged (otter/dist/codec.hpp).
+namespace detail {
+struct exit_reason_access;
+}
+
 class exit_reason {
 public:
   enum class kind : unsigned char {
@@ -55,7 +64,7 @@ public:
   /// `{shutdown, detail}`: an orderly stop that supervisors do not report as a crash.
   static exit_reason shutdown(std::string detail);
   static exit_reason noproc() noexcept { return exit_reason{kind::noproc}; }
-  /// Reserved for distribution (a node that cannot be reached); otter itself never produces it yet.
+  /// The process's node cannot be reached (its connection went down).
   static exit_reason noconnection() noexcept { return exit_reason{kind::noconnection}; }
   static exit_reason timeout() noexcept { return exit_reason{kind::timeout}; }
   /// A reason chosen by the program, compared by its text.
@@ -76,6 +85,7 @@ public:
   friend bool operator==(const exit_reason& a, const exit_reason& b) noexcept;
 
 private:
+  friend struct detail::exit_reason_access;
   struct text;
   explicit exit_reason(kind k) noexcept : kind_(k) {}
   exit_reason(kind k, std::shared_ptr<const text> t) noexcept : kind_(k), text_(std::move(t)) {}

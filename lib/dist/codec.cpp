@@ -1,6 +1,10 @@
 // The built-in codecs that are not templates: std::string and otter::exit_reason.
 #include <otter/dist/codec.hpp>
 
+#include <memory>
+
+#include "../exit_reason_access.hpp"
+
 namespace otter {
 
 bool codec<std::string>::from_term(const term& t, std::string& out) {
@@ -43,12 +47,15 @@ term codec<exit_reason>::to_term(const exit_reason& r) {
   case K::kill: return term::atom("kill");
   case K::killed: return term::atom("killed");
   case K::shutdown:
+    if (const void* v = otter::detail::exit_reason_access::value(r)) return *static_cast<const term*>(v);
     if (r.detail().empty()) return term::atom("shutdown");
     return term::tuple({term::atom("shutdown"), term::atom(r.detail())});
   case K::noproc: return term::atom("noproc");
   case K::noconnection: return term::atom("noconnection");
   case K::timeout: return term::atom("timeout");
-  case K::custom: return term::atom(r.detail());
+  case K::custom:
+    if (const void* v = otter::detail::exit_reason_access::value(r)) return *static_cast<const term*>(v);
+    return term::atom(r.detail());
   case K::error: return term::tuple({term::atom(r.error_type()), term::binary(r.detail())});
   }
   return term::atom("normal");
@@ -67,16 +74,22 @@ bool codec<exit_reason>::from_term(const term& t, exit_reason& out) {
     else out = exit_reason::custom(std::string(a));
     return true;
   }
-  if (t.is_tuple(2) && t[0].is_atom("shutdown")) {
-    out = exit_reason::shutdown(t[1].is_atom() ? std::string(t[1].atom_name()) : to_string(t[1]));
+  if (t.is_tuple(2) && t[0].is_atom("shutdown")) { // an orderly stop, whatever its detail
+    if (t[1].is_atom())
+      out = exit_reason::shutdown(std::string(t[1].atom_name()));
+    else
+      out = otter::detail::exit_reason_access::with_value(exit_reason::kind::shutdown, to_string(t[1]),
+                                                          std::make_shared<const term>(t));
     return true;
   }
   if (t.is_tuple(2) && t[0].is_atom() && t[1].is_binary()) {
     out = exit_reason::error(std::string(t[0].atom_name()), std::string(t[1].binary_bytes()));
     return true;
   }
-  // Any other reason an Erlang process gives ({badarg, Stack}, {badmatch, 3}...): its text.
-  out = exit_reason::custom(to_string(t));
+  // Any other reason an Erlang process gives ({badarg, Stack}, {shutdown, {a, 1}}...):
+  // printed as Erlang prints it, and kept, so that it goes on unchanged.
+  out = otter::detail::exit_reason_access::with_value(exit_reason::kind::custom, to_string(t),
+                                                    std::make_shared<const term>(t));
   return true;
 }
 
