@@ -52,14 +52,13 @@ std::span<const std::byte> bytes_of(std::string_view s) noexcept {
   return std::as_bytes(std::span(s.data(), s.size()));
 }
 
-} // namespace
-
-namespace {
+/// Whether our attempt to `p` gives way to the peer's, which we let through.
 bool yielded(peer* p) {
   if (p == nullptr) return false;
   std::lock_guard lock(p->mutex);
   return p->yielded;
 }
+
 } // namespace
 
 /// Runs a handshake over `s` until it is done or failed, or `deadline` passes.
@@ -147,8 +146,9 @@ task<bool> await_accepted(dist_node& d, net::tcp_socket& sock, accepted& info, s
   co_return true;
 }
 
-/// Our attempt to connect to the peer: epmd, TCP, the handshake.
-task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, std::string& why) {
+/// Our attempt to connect to the peer: epmd, TCP, the handshake. `refused`:
+/// the peer answered nok (its own attempt wins).
+task<bool> dial(link_state& ls, net::tcp_socket& sock, accepted& info, std::string& why, bool& refused) {
   dist_node& d = ls.node();
   const std::string& peer_name = ls.name();
   const std::size_t at = peer_name.find('@');
@@ -172,7 +172,7 @@ task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, st
     co_return false;
   }
   // The peer's own attempt got through meanwhile: its connection is the one.
-  if (yielded(&ls.the_peer())) co_return co_await await_accepted(d, sock, info, why);
+  if (yielded(&ls.the_peer())) co_return false;
   const net::address to = epmd_at->with_port(found->port);
   auto s = co_await net::tcp_socket::connect(to, d.opts.setup_time);
   if (!s) {
@@ -182,9 +182,7 @@ task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, st
   handshake hs = handshake::initiator(config_of(d), peer_name);
   const bool done = co_await drive(hs, *s, clock::now() + d.opts.setup_time, why, &ls.the_peer());
   if (!done) {
-    // The peer's attempt wins (it said nok, or we let its attempt through and
-    // declined to replace it): its connection arrives through our acceptor.
-    if (hs.refused_simultaneous() || yielded(&ls.the_peer())) co_return co_await await_accepted(d, sock, info, why);
+    refused = hs.refused_simultaneous();
     co_return false;
   }
   info.node = std::string(hs.peer_name());
@@ -196,6 +194,17 @@ task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, st
   info.peer_address = s->peer_address().to_string();
   sock = std::move(*s);
   co_return true;
+}
+
+/// Connects to the peer, or takes the peer's own connection when its
+/// simultaneous attempt wins (it said nok to ours, or we let its attempt
+/// through): that one arrives through our acceptor.
+task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, std::string& why) {
+  bool refused = false;
+  const bool ok = co_await dial(ls, sock, info, why, refused);
+  if (ok) co_return true;
+  if (refused || yielded(&ls.the_peer())) co_return co_await await_accepted(ls.node(), sock, info, why);
+  co_return false;
 }
 
 enum class event { none, out, data, closed, error, replaced, timeout };
@@ -324,7 +333,8 @@ task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, 
       continue;
     }
     const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(tick - (now - last_write));
-    event ev = co_await receive(h_out, h_data, h_closed, h_error, h_acc, h_acc_failed, after(wait, [] { return event::timeout; }));
+    event ev = co_await receive(h_out, h_data, h_closed, h_error, h_acc, h_acc_failed,
+                                after(wait, [] { return event::timeout; }));
     act(ev);
     // Take what else is queued, so that a burst goes out in one write.
     for (int i = 0; going && i < 256 && ev != event::timeout; ++i) {
