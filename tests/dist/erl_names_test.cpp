@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <otter/blocking.hpp>
 #include <otter/net/tcp.hpp>
@@ -79,9 +80,10 @@ TEST_CASE("erl names - otter lists a hidden erl node only in nodes(hidden)", "[d
   epmd_daemon epmd = epmd_daemon::start(free_port());
   run(otter_node("o@localhost", epmd.port), [port = epmd.port]() -> otter::process {
     erl_node e;
+    std::vector<std::string> hidden{"-hidden"}; // built before the co_await (docs/gcc12.md)
     const bool ready = co_await start_erl(e, false, "e@localhost",
                                           "io:format(\"READY~n\"), receive _ -> ok after 30000 -> ok end.", port, "READY",
-                                          {"-hidden"});
+                                          std::move(hidden));
     REQUIRE(ready);
     const bool pong = co_await dist::ping("e@localhost");
     CHECK(pong);
