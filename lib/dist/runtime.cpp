@@ -42,16 +42,22 @@ std::shared_ptr<peer> dist_node::find(std::string_view node) {
 }
 
 bool peer_name_fits(const dist_node& d, std::string_view node, std::string* why) {
+  // Appended piece by piece: g++ 12 warns falsely (-Wrestrict) on a chain of string +.
   const auto at = node.find('@');
   if (at == std::string_view::npos) {
-    if (why != nullptr) *why = "'" + std::string(node.substr(0, 300)) + "' is not a node name (no '@host')";
+    if (why != nullptr) {
+      why->assign(node.substr(0, 300));
+      why->append(" is not a node name (no '@host')");
+    }
     return false;
   }
   const bool dotted = node.find('.', at) != std::string_view::npos;
   if (dotted != d.long_names) {
-    if (why != nullptr)
-      *why = std::string(node.substr(0, 300)) + (dotted ? " is a long name (its host has dots) and this node uses short names"
-                                                         : " is a short name (its host has no dots) and this node uses long names");
+    if (why != nullptr) {
+      why->assign(node.substr(0, 300));
+      why->append(dotted ? " is a long name (its host has dots) and this node uses short names"
+                         : " is a short name (its host has no dots) and this node uses long names");
+    }
     return false;
   }
   return parse_node_name(node, d.long_names, why).has_value();
