@@ -27,27 +27,67 @@ process handshake_process(dist_node* d) {
   if (!s.is_open()) co_return;
   const std::string from = s.peer_address().to_string();
   std::shared_ptr<peer> target;
-  handshake hs = handshake::acceptor(config_of(*d), [d, &target](std::string_view name, std::uint32_t) {
-    if (name == d->name) return status_reply::not_allowed;
+  std::string refusal; // why decide said not_allowed
+  bool said_nok = false; // a simultaneous attempt of ours wins: no refusal to log
+  handshake hs = handshake::acceptor(config_of(*d), [d, &target, &refusal, &said_nok](std::string_view name,
+                                                                                     std::uint32_t) {
+    if (name == d->name) {
+      refusal = "it has this node's own name";
+      return status_reply::not_allowed;
+    }
+    if (!peer_name_fits(*d, name, &refusal)) return status_reply::not_allowed;
     std::shared_ptr<peer> p = d->find_or_start(name);
-    if (!p) return status_reply::not_allowed;
+    if (!p) {
+      refusal = "its name is not a node name";
+      return status_reply::not_allowed;
+    }
+    std::lock_guard lock(p->mutex);
+    if (p->accepting) {
+      refusal = "another connection from that node is being set up";
+      return status_reply::nok;
+    }
+    if (p->up.load()) {
+      target = p;
+      p->accepting = true; // until it answers whether to replace the connection
+      return status_reply::alive;
+    }
+    if (p->pending.load()) {
+      // Both dial at once: the greater name's attempt goes through (OTP's rule).
+      if (d->name > name) {
+        said_nok = true;
+        return status_reply::nok;
+      }
+      target = p;
+      p->yielded = true;
+      return status_reply::ok_simultaneous;
+    }
     target = p;
-    if (p->up.load()) return status_reply::alive;
-    if (p->pending.load()) return d->name > name ? status_reply::nok : status_reply::ok_simultaneous;
+    p->accepting = true;
     return status_reply::ok;
   });
   std::string why;
   const bool done = co_await drive(hs, s, clock::now() + d->opts.setup_time, why);
   if (!done || !target) {
-    if (!hs.refused_simultaneous() && d->opts.log_connections)
-      log_node(node_report::event::refused, std::string(hs.get_state() == handshake::state::done ? hs.peer_name() : ""),
-               "connection from " + from + ": " + why);
+    if (target) {
+      // What was let through did not come: the node process may dial again.
+      {
+        std::lock_guard lock(target->mutex);
+        target->accepting = false;
+      }
+      accept_failed f;
+      f.node = target->name;
+      send(target->process, std::move(f));
+    }
+    if (!refusal.empty()) why += " (" + refusal + ")";
+    if (!said_nok && d->opts.log_connections)
+      log_node(node_report::event::refused, std::string(hs.peer_name()), "connection from " + from + ": " + why);
     co_return;
   }
   accepted a;
   a.node = std::string(hs.peer_name());
   a.creation = hs.peer_creation();
   a.flags = hs.negotiated_flags();
+  a.peer_flags = hs.peer_flags();
   const auto left = hs.leftover();
   a.leftover.assign(reinterpret_cast<const char*>(left.data()), left.size());
   a.peer_address = from;

@@ -52,10 +52,17 @@ std::span<const std::byte> bytes_of(std::string_view s) noexcept {
   return std::as_bytes(std::span(s.data(), s.size()));
 }
 
+/// Whether our attempt to `p` gives way to the peer's, which we let through.
+bool yielded(peer* p) {
+  if (p == nullptr) return false;
+  std::lock_guard lock(p->mutex);
+  return p->yielded;
+}
+
 } // namespace
 
 /// Runs a handshake over `s` until it is done or failed, or `deadline` passes.
-task<bool> drive(handshake& hs, net::tcp_socket& s, clock::time_point deadline, std::string& why) {
+task<bool> drive(handshake& hs, net::tcp_socket& s, clock::time_point deadline, std::string& why, peer* p) {
   std::string out;
   hs.start(out);
   while (true) {
@@ -86,7 +93,8 @@ task<bool> drive(handshake& hs, net::tcp_socket& s, clock::time_point deadline, 
     hs.feed(bytes_of(*got), out);
     // The peer holds a connection to us that we no longer have (we restarted,
     // or it has not noticed ours went): ask it to replace that one.
-    if (hs.alive_reply_needed()) hs.answer_alive(true, out);
+    // Unless the peer's own attempt, which we let through, is that connection.
+    if (hs.alive_reply_needed()) hs.answer_alive(!yielded(p), out);
   }
   if (hs.get_state() == handshake::state::failed) {
     why = hs.error();
@@ -119,8 +127,28 @@ bool needs_connection(const outbound& o) noexcept {
   }
 }
 
-/// Our attempt to connect to the peer: epmd, TCP, the handshake.
-task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, std::string& why) {
+/// Waits for the connection a handshake process accepted from the peer.
+task<bool> await_accepted(dist_node& d, net::tcp_socket& sock, accepted& info, std::string& why) {
+  std::optional<accepted> theirs;
+  bool failed = false;
+  co_await receive([&theirs](accepted a) { theirs = std::move(a); }, [&failed](accept_failed) { failed = true; },
+                   after(d.opts.setup_time, [] {}));
+  if (!theirs) {
+    why = failed ? "the peer's own connection attempt failed" : "the peer's own connection attempt never completed";
+    co_return false;
+  }
+  sock = co_await take_socket(d.opts.setup_time);
+  if (!sock.is_open()) {
+    why = "the peer's accepted connection never came";
+    co_return false;
+  }
+  info = std::move(*theirs);
+  co_return true;
+}
+
+/// Our attempt to connect to the peer: epmd, TCP, the handshake. `refused`:
+/// the peer answered nok (its own attempt wins).
+task<bool> dial(link_state& ls, net::tcp_socket& sock, accepted& info, std::string& why, bool& refused) {
   dist_node& d = ls.node();
   const std::string& peer_name = ls.name();
   const std::size_t at = peer_name.find('@');
@@ -143,6 +171,8 @@ task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, st
     why = "asking epmd at " + epmd_at->to_string() + " for " + alive + ": " + found.error().message();
     co_return false;
   }
+  // The peer's own attempt got through meanwhile: its connection is the one.
+  if (yielded(&ls.the_peer())) co_return false;
   const net::address to = epmd_at->with_port(found->port);
   auto s = co_await net::tcp_socket::connect(to, d.opts.setup_time);
   if (!s) {
@@ -150,34 +180,31 @@ task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, st
     co_return false;
   }
   handshake hs = handshake::initiator(config_of(d), peer_name);
-  const bool done = co_await drive(hs, *s, clock::now() + d.opts.setup_time, why);
+  const bool done = co_await drive(hs, *s, clock::now() + d.opts.setup_time, why, &ls.the_peer());
   if (!done) {
-    if (hs.refused_simultaneous()) {
-      // The peer's own attempt wins: its connection arrives through our acceptor.
-      std::optional<accepted> theirs;
-      co_await receive([&theirs](accepted a) { theirs = std::move(a); }, after(d.opts.setup_time, [] {}));
-      if (!theirs) {
-        why = "a simultaneous connect whose other half never came";
-        co_return false;
-      }
-      sock = co_await take_socket(d.opts.setup_time);
-      if (!sock.is_open()) {
-        why = "a simultaneous connect whose socket never came";
-        co_return false;
-      }
-      info = std::move(*theirs);
-      co_return true;
-    }
+    refused = hs.refused_simultaneous();
     co_return false;
   }
   info.node = std::string(hs.peer_name());
   info.creation = hs.peer_creation();
   info.flags = hs.negotiated_flags();
+  info.peer_flags = hs.peer_flags();
   const auto left = hs.leftover();
   info.leftover.assign(reinterpret_cast<const char*>(left.data()), left.size());
   info.peer_address = s->peer_address().to_string();
   sock = std::move(*s);
   co_return true;
+}
+
+/// Connects to the peer, or takes the peer's own connection when its
+/// simultaneous attempt wins (it said nok to ours, or we let its attempt
+/// through): that one arrives through our acceptor.
+task<bool> connect_out(link_state& ls, net::tcp_socket& sock, accepted& info, std::string& why) {
+  bool refused = false;
+  const bool ok = co_await dial(ls, sock, info, why, refused);
+  if (ok) co_return true;
+  if (refused || yielded(&ls.the_peer())) co_return co_await await_accepted(ls.node(), sock, info, why);
+  co_return false;
 }
 
 enum class event { none, out, queued, data, closed, error, replaced, timeout };
@@ -249,6 +276,7 @@ task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, 
     replacement = std::move(a);
     return event::replaced;
   };
+  auto h_acc_failed = [](accept_failed) { return event::none; }; // a replacement that did not come
   auto act = [&](event ev) {
     switch (ev) {
     case event::none:
@@ -319,11 +347,12 @@ task<exit_reason> run_up(link_state& ls, net::tcp_socket& sock, accepted& info, 
       continue;
     }
     const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(tick - (now - last_write));
-    event ev = co_await receive(h_out, h_drain, h_data, h_closed, h_error, h_acc, after(wait, [] { return event::timeout; }));
+    event ev = co_await receive(h_out, h_drain, h_data, h_closed, h_error, h_acc, h_acc_failed,
+                                after(wait, [] { return event::timeout; }));
     act(ev);
     // Take what else is queued, so that a burst goes out in one write.
     for (int i = 0; going && i < 256 && ev != event::timeout; ++i) {
-      ev = co_await receive(h_out, h_drain, h_data, h_closed, h_error, h_acc,
+      ev = co_await receive(h_out, h_drain, h_data, h_closed, h_error, h_acc, h_acc_failed,
                             after(std::chrono::nanoseconds(0), [] { return event::timeout; }));
       act(ev);
     }
@@ -339,6 +368,15 @@ process node_process(dist_node* d, std::shared_ptr<peer> p) {
   link_state ls(d, p);
   std::vector<outbound> pending;
   std::optional<accepted> replacement;
+  // Sets the marks of who sets the connection up after an attempt, and `up`
+  // with them, so that no handshake process sees the peer idle in between.
+  auto settle = [&p](bool up) {
+    std::lock_guard lock(p->mutex);
+    p->pending.store(false);
+    p->accepting = false;
+    p->yielded = false;
+    if (up) p->up.store(true);
+  };
   for (;;) {
     std::optional<accepted> acc = std::move(replacement);
     replacement.reset();
@@ -347,7 +385,7 @@ process node_process(dist_node* d, std::shared_ptr<peer> p) {
       std::optional<outbound> first;
       bool queued = false;
       co_await receive([&first](outbound o) { first = std::move(o); }, [&acc](accepted a) { acc = std::move(a); },
-                       [&queued](drain) { queued = true; });
+                       [&queued](drain) { queued = true; }, [](accept_failed) {});
       if (first && needs_connection(*first)) pending.push_back(std::move(*first));
       if (queued) {
         std::vector<outbound> items;
@@ -361,14 +399,30 @@ process node_process(dist_node* d, std::shared_ptr<peer> p) {
     accepted info;
     if (acc) {
       sock = co_await take_socket(d->opts.setup_time);
-      if (!sock.is_open()) continue;
+      if (!sock.is_open()) {
+        settle(false);
+        continue;
+      }
       info = std::move(*acc);
     } else {
-      p->pending.store(true);
+      // The peer's attempt was let through already: wait for it instead of dialing.
+      bool join = false;
+      {
+        std::lock_guard lock(p->mutex);
+        join = p->accepting;
+        if (!join) {
+          p->pending.store(true);
+          p->yielded = false;
+        }
+      }
       std::string why;
-      const bool ok = co_await connect_out(ls, sock, info, why);
-      p->pending.store(false);
+      bool ok = false;
+      if (join)
+        ok = co_await await_accepted(*d, sock, info, why);
+      else
+        ok = co_await connect_out(ls, sock, info, why);
       if (!ok) {
+        settle(false);
         if (d->opts.log_connections) log_node(node_report::event::failed, p->name, why);
         for (outbound& o : pending) ls.fail(o);
         pending.clear();
@@ -389,6 +443,7 @@ process node_process(dist_node* d, std::shared_ptr<peer> p) {
         continue;
       }
     }
+    settle(true);
     ls.came_up(info);
     const exit_reason why = co_await run_up(ls, sock, info, pending, replacement);
     sock.close();

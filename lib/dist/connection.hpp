@@ -26,9 +26,16 @@ namespace otter::dist::detail {
 struct accepted {
   std::string node;
   std::uint32_t creation = 0;
-  std::uint64_t flags = 0;
+  std::uint64_t flags = 0;      ///< negotiated (ours & theirs)
+  std::uint64_t peer_flags = 0; ///< the peer's own (PUBLISHED clear: a hidden node)
   std::string leftover; ///< bytes read past the handshake (the first frames)
   std::string peer_address;
+};
+
+/// From a handshake process to a peer's node process: the peer's attempt that
+/// was answered ok (or ok_simultaneous, or alive) failed after all.
+struct accept_failed {
+  std::string node;
 };
 
 /// A peer's node process: connects on first use, writes what the node sends
@@ -48,7 +55,10 @@ void log_node(node_report::event what, std::string node, std::string detail) noe
 handshake_config config_of(const dist_node& d);
 
 /// Runs a handshake over `s` until it is done or failed, or `deadline` passes.
-task<bool> drive(handshake& hs, net::tcp_socket& s, std::chrono::steady_clock::time_point deadline, std::string& why);
+/// An initiator for `p` asked "alive" replaces the peer's old connection unless
+/// it has yielded to the peer's own attempt meanwhile.
+task<bool> drive(handshake& hs, net::tcp_socket& s, std::chrono::steady_clock::time_point deadline, std::string& why,
+                 peer* p = nullptr);
 
 /// The socket a handshake process gives away after `accepted` (closed if none came in `limit`).
 task<net::tcp_socket> take_socket(std::chrono::milliseconds limit);

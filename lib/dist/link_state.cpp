@@ -10,7 +10,7 @@ using otter::detail::signal;
 void link_state::came_up(const accepted& info) {
   index_ = intern_node(info.node, info.creation);
   p_->node_index.store(index_);
-  p_->hidden.store(false);
+  p_->hidden.store((info.peer_flags & dflag::published) == 0); // a hidden node does not publish itself
   d_->routes[index_].store(p_.get(), std::memory_order_release);
   reader_ = frame_reader(d_->opts.max_frame);
   p_->up.store(true);

@@ -43,6 +43,28 @@ std::shared_ptr<peer> dist_node::find(std::string_view node) {
   return it == peers.end() ? nullptr : it->second;
 }
 
+bool peer_name_fits(const dist_node& d, std::string_view node, std::string* why) {
+  // Appended piece by piece: g++ 12 warns falsely (-Wrestrict) on a chain of string +.
+  const auto at = node.find('@');
+  if (at == std::string_view::npos) {
+    if (why != nullptr) {
+      why->assign(node.substr(0, 300));
+      why->append(" is not a node name (no '@host')");
+    }
+    return false;
+  }
+  const bool dotted = node.find('.', at) != std::string_view::npos;
+  if (dotted != d.long_names) {
+    if (why != nullptr) {
+      why->assign(node.substr(0, 300));
+      why->append(dotted ? " is a long name (its host has dots) and this node uses short names"
+                         : " is a short name (its host has no dots) and this node uses long names");
+    }
+    return false;
+  }
+  return parse_node_name(node, d.long_names, why).has_value();
+}
+
 std::shared_ptr<peer> dist_node::find_or_start(std::string_view node) {
   if (node == name) return nullptr;
   {
@@ -50,7 +72,11 @@ std::shared_ptr<peer> dist_node::find_or_start(std::string_view node) {
     if (auto it = peers.find(std::string(node)); it != peers.end()) return it->second;
   }
   std::string error;
-  if (!parse_node_name(node, opts.long_names, &error) || node.find('@') == std::string_view::npos) return nullptr;
+  if (!peer_name_fits(*this, node, &error)) {
+    // Erlang refuses these too (a -sname node cannot reach a -name one): say why.
+    if (opts.log_connections) log_node(node_report::event::failed, std::string(node.substr(0, 300)), error);
+    return nullptr;
+  }
   auto p = std::make_shared<peer>();
   p->name = std::string(node);
   p->outbox_count = this->node->size();
@@ -240,7 +266,10 @@ void start(otter::detail::node_state& st) {
   d->node = &st;
   d->opts = o;
   std::string error;
-  const std::optional<node_name> n = parse_node_name(o.name, o.long_names, &error);
+  // A name whose host has dots is a long name, as with erl -name.
+  const auto at = o.name.find('@');
+  d->long_names = o.long_names || (at != std::string::npos && o.name.find('.', at) != std::string::npos);
+  const std::optional<node_name> n = parse_node_name(o.name, d->long_names, &error);
   if (!n) throw start_error("otter: distribution: the node name \"" + o.name + "\": " + error);
   d->name = n->full();
   d->alive = n->alive;

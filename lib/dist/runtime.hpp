@@ -80,11 +80,19 @@ struct connected {
 };
 
 /// One peer node, by name. Its node process lives as long as the run.
+///
+/// Who sets a connection up is decided under `mutex`: the node process marks
+/// `pending` before it dials, a handshake process marks `accepting` when it
+/// says ok to the peer's attempt, and each looks at the other's mark first,
+/// so that at most one connection to the peer is made at a time.
 struct peer {
   std::string name;
   pid process;                          // its node process (set once, before it is shared)
+  std::mutex mutex;                     // guards the changes of up, pending, accepting, yielded
   std::atomic<bool> up{false};
   std::atomic<bool> pending{false};     // an attempt of ours is in progress
+  bool accepting = false;               // the peer's attempt was answered ok: its connection is coming
+  bool yielded = false;                 // while pending, the peer's attempt was answered ok_simultaneous
   std::atomic<std::uint16_t> node_index{0}; // node-table index of the incarnation that is up
   std::atomic<bool> hidden{false};
   std::unique_ptr<outbox[]> outboxes;   // one per scheduler
@@ -110,6 +118,7 @@ struct dist_node {
   std::string alive;  // app
   std::string host;   // host
   std::string cookie;
+  bool long_names = false;      // -name rules (options' long_names, or our host has dots)
   std::uint32_t creation = 0;
   std::uint16_t self_index = 0; // in the node table
   std::uint16_t listen_port = 0;
@@ -137,6 +146,11 @@ struct dist_node {
   /// subscriptions end with the nodedown they get.
   void announce(const std::string& node, bool up, const exit_reason& why);
 };
+
+/// Whether `node` may be a peer of `d`: a node name (`alive@host`) of the same
+/// kind as ours — a long name's host has dots, a short name's has none, as
+/// Erlang's -name and -sname nodes require of each other. If not, `why` says so.
+bool peer_name_fits(const dist_node& d, std::string_view node, std::string* why);
 
 /// The node's distribution, or null if it is not distributed (or not running).
 dist_node* current() noexcept;

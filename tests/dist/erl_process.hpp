@@ -336,11 +336,24 @@ struct epmd_daemon {
 /// with ERL_EPMD_PORT=epmd_port, running `eval_expr` (-eval; empty: none).
 struct erl_node {
   child_process process;
-  std::string name; ///< as given to -sname
+  std::string name; ///< as given to -sname (or -name)
 
   static erl_node start(const std::string& sname, const std::string& cookie, std::uint16_t epmd_port,
                         const std::string& eval_expr, const std::vector<std::string>& extra_args = {}) {
-    std::vector<std::string> argv = {"erl", "-noshell", "-sname", sname, "-setcookie", cookie, "-start_epmd", "false"};
+    return start_as("-sname", sname, cookie, epmd_port, eval_expr, extra_args);
+  }
+
+  /// As start, with a long name: `erl -name NAME` (e.g. e@127.0.0.1).
+  static erl_node start_long(const std::string& name, const std::string& cookie, std::uint16_t epmd_port,
+                             const std::string& eval_expr, const std::vector<std::string>& extra_args = {}) {
+    return start_as("-name", name, cookie, epmd_port, eval_expr, extra_args);
+  }
+
+private:
+  static erl_node start_as(const char* name_flag, const std::string& sname, const std::string& cookie,
+                           std::uint16_t epmd_port, const std::string& eval_expr,
+                           const std::vector<std::string>& extra_args) {
+    std::vector<std::string> argv = {"erl", "-noshell", name_flag, sname, "-setcookie", cookie, "-start_epmd", "false"};
     if (!eval_expr.empty()) {
       argv.push_back("-eval");
       argv.push_back(eval_expr);
