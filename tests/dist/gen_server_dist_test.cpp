@@ -331,7 +331,17 @@ struct peer_b {
   }
 };
 
-void stop_b() { otter::send(otter::dist::remote_name{"b_main", "b@localhost"}, term::atom("stop")); }
+/// Stops b and waits for its main process's DOWN, so that the stop has crossed
+/// before this node's run ends (a stop still queued then would be lost).
+otter::task<> stop_b() {
+  const otter::dist::remote_name main{"b_main", "b@localhost"};
+  const otter::ref m = otter::monitor(main);
+  otter::send(main, term::atom("stop"));
+  auto down = co_await otter::receive(
+      otter::when([m](const otter::down_message& d) { return d.monitor == m; }, [](otter::down_message) { return true; }),
+      otter::after(patience, [] { return false; }));
+  CHECK(down);
+}
 
 otter::node_options node_a(const peer_b& b) {
   otter::node_options o = named("a@localhost", b.epmd_port);
@@ -359,7 +369,7 @@ TEST_CASE("gen_server dist - an otter node calls another otter node's server by 
     auto later = co_await reply_to_tag(tag);
     REQUIRE(later);
     CHECK(*later == term(7));
-    stop_b();
+    co_await stop_b();
   });
   CHECK(b.rc == 0);
 }
@@ -371,7 +381,7 @@ TEST_CASE("gen_server dist - call_remote to a name not registered on the other o
     auto r = co_await otter::gen_server::try_call_remote<int>(at("nobody", "b@localhost"), add{1});
     REQUIRE_FALSE(r);
     CHECK(r.error() == otter::exit_reason::noproc());
-    stop_b();
+    co_await stop_b();
   });
 }
 
@@ -382,7 +392,7 @@ TEST_CASE("gen_server dist - call_remote to a node that is not there fails with 
                                                                add{1});
     REQUIRE_FALSE(r);
     CHECK(r.error() == otter::exit_reason::noconnection());
-    stop_b();
+    co_await stop_b();
   });
 }
 
