@@ -15,7 +15,7 @@ void link_state::came_up(const accepted& info) {
   reader_ = frame_reader(d_->opts.max_frame);
   p_->up.store(true);
   if (d_->opts.log_connections) log_node(node_report::event::up, p_->name, info.peer_address);
-  d_->announce(p_->name, true, exit_reason::normal());
+  d_->announce(p_->name, true, exit_reason::normal(), p_->hidden.load());
 }
 
 void link_state::write(outbound& o, std::string& out) {
@@ -276,6 +276,6 @@ void link_state::went_down(const exit_reason& why) {
   monitor_target_.clear();
   by_erl_ref_.clear();
   if (d_->opts.log_connections) log_node(node_report::event::down, p_->name, why.to_string());
-  d_->announce(p_->name, false, why);
+  d_->announce(p_->name, false, why, p_->hidden.load());
 }
 } // namespace otter::dist::detail

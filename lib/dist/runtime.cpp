@@ -128,12 +128,12 @@ void take_outboxes(peer& p, std::vector<outbound>& into) {
   }
 }
 
-void dist_node::announce(const std::string& node, bool up, const exit_reason& why) {
+void dist_node::announce(const std::string& node, bool up, const exit_reason& why, bool hidden) {
   std::vector<pid> to;
   {
     std::lock_guard lock(mutex);
     for (auto it = watches.begin(); it != watches.end();) {
-      if (it->node.empty() || it->node == node) {
+      if ((it->node.empty() && !hidden) || it->node == node) {
         to.push_back(it->watcher);
         if (!up && !it->node.empty()) { // monitor_node: one nodedown, then it is gone
           it = watches.erase(it);

@@ -143,8 +143,9 @@ struct dist_node {
   peer* route(pid remote);
 
   /// Tells subscribers that `node` came up or went down. monitor_node
-  /// subscriptions end with the nodedown they get.
-  void announce(const std::string& node, bool up, const exit_reason& why);
+  /// subscriptions end with the nodedown they get; monitor_nodes ones do not
+  /// hear of hidden nodes, as in Erlang.
+  void announce(const std::string& node, bool up, const exit_reason& why, bool hidden = false);
 };
 
 /// Whether `node` may be a peer of `d`: a node name (`alive@host`) of the same

@@ -92,6 +92,33 @@ TEST_CASE("erl names - otter lists a hidden erl node only in nodes(hidden)", "[d
   });
 }
 
+TEST_CASE("erl names - monitor_nodes does not report a hidden node, monitor_node does", "[dist][erl]") {
+  REQUIRE(erlang_available());
+  epmd_daemon epmd = epmd_daemon::start(free_port());
+  run(otter_node("o@localhost", epmd.port), [port = epmd.port]() -> otter::process {
+    dist::monitor_nodes(true);
+    erl_node e;
+    std::vector<std::string> hidden{"-hidden"}; // built before the co_await (docs/gcc12.md)
+    const bool ready = co_await start_erl(e, false, "e@localhost",
+                                          "io:format(\"READY~n\"), receive _ -> ok after 30000 -> ok end.", port, "READY",
+                                          std::move(hidden));
+    REQUIRE(ready);
+    dist::monitor_node("e@localhost"); // connects: erl runs now
+    const bool pong = co_await dist::ping("e@localhost");
+    REQUIRE(pong);
+    // The node process sends the nodeups when the connection comes up, before
+    // it delivers ping's answer: count the nodeups queued now.
+    int ups = 0;
+    for (int i = 0; i < 10; ++i) {
+      const bool got = co_await otter::receive([](dist::nodeup) { return true; },
+                                               otter::after(std::chrono::milliseconds(0), [] { return false; }));
+      if (!got) break;
+      ++ups;
+    }
+    CHECK(ups == 1); // monitor_node's, not monitor_nodes'
+  });
+}
+
 TEST_CASE("erl names - an otter node with a long name and erl -name ping both ways and exchange messages",
           "[dist][erl]") {
   REQUIRE(erlang_available());

@@ -25,7 +25,9 @@ struct options {
   /// / `app@127.0.0.1` (a long name), as Erlang's `-sname` and `-name` spell them. A
   /// name without `@host` gets this machine's host name (short form).
   std::string name;
-  /// `-name` rules instead of `-sname` rules when `name` has no host part.
+  /// `-name` rules instead of `-sname` rules. A host with dots (`a@127.0.0.1`,
+  /// `a@host.example.com`) means long names whatever this says; it matters for a
+  /// name without `@host`, or a dot-less host. Peers must use the same kind.
   bool long_names = false;
   /// The cookie. Empty: read `$HOME/.erlang.cookie` with OTP's rules (a regular file
   /// readable by its owner only; created with 20 random letters if missing).
