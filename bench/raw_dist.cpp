@@ -17,7 +17,7 @@
 //                    64 KiB, keeping at most 10,000 unacknowledged (as
 //                    otter-workloads' sender does); the server cuts every frame
 //                    out of what it reads and checks its header and I, writes
-//                    an {ack, I} frame after every 1,000th and a {done, Ns}
+//                    an {ack, I} frame after every 1,000th and a {done, Us}
 //                    frame after the last, timed at the server from the stream
 //                    frame to the last message (as otter-workloads' peer does).
 //
