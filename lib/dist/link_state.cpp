@@ -72,13 +72,13 @@ void link_state::write(outbound& o, std::string& out) {
       fail(o);
       return;
     }
-    monitors_out_[o.tag] = {o.from, o.to};
+    monitors_out_[o.tag] = {o.from, o.to, {}};
     append_frame(out,
                  term::tuple({term(ctrl::monitor_p), term(o.from), term(o.to), term::from_ref(o.tag, d_->self_index)}),
                  nullptr, me);
     return;
   case outbound::op::monitor_name:
-    monitors_out_[o.tag] = {o.from, pid{}};
+    monitors_out_[o.tag] = {o.from, pid{}, o.name};
     append_frame(out,
                  term::tuple({term(ctrl::monitor_p), term(o.from), term::atom(o.name),
                               term::from_ref(o.tag, d_->self_index)}),
@@ -87,10 +87,11 @@ void link_state::write(outbound& o, std::string& out) {
   case outbound::op::demonitor: {
     auto it = monitors_out_.find(o.tag);
     if (it == monitors_out_.end()) return;
+    // A monitor by name is removed by naming it, as Erlang's DEMONITOR_P does.
+    const term target = it->second.remote ? term(it->second.remote) : term::atom(it->second.name);
     monitors_out_.erase(it);
     append_frame(out,
-                 term::tuple({term(ctrl::demonitor_p), term(o.from), term(o.to),
-                              term::from_ref(o.tag, d_->self_index)}),
+                 term::tuple({term(ctrl::demonitor_p), term(o.from), target, term::from_ref(o.tag, d_->self_index)}),
                  nullptr, me);
     return;
   }

@@ -21,8 +21,9 @@
 namespace otter::dist::detail {
 
 struct monitor_out {
-  pid local;      // the monitoring process
-  pid remote;     // what it monitors (null for a monitor by name)
+  pid local;        // the monitoring process
+  pid remote;       // what it monitors (null for a monitor by name)
+  std::string name; // the registered name it monitors, for a monitor by name
 };
 
 struct monitor_in {

@@ -413,6 +413,11 @@ void send_term(const remote_name& to, term&& message) {
   (void)post(to.node, std::move(o));
 }
 
+pid node_placeholder(std::string_view node) {
+  const std::uint16_t index = intern_node(node, 0);
+  return index == 0xffff ? pid{} : make_remote_pid(index, 0, 0);
+}
+
 ref monitor_remote(const remote_name& target) {
   otter::detail::pcb& me = otter::detail::current_process("otter::monitor");
   otter::detail::scheduler& s = *otter::detail::tl_scheduler;
@@ -430,8 +435,11 @@ ref monitor_remote(const remote_name& target) {
     send(me.self, down_message{tag, pid{}, exit_reason::noconnection()});
     return tag;
   }
-  // The monitor is the node process's to end: a demonitor goes there.
-  otter::detail::ext_of(me).monitors.push_back({tag, p->process});
+  // The monitor's entry names the peer node by a placeholder remote pid (the
+  // node at creation 0, ID 0): demonitor, and this process's exit, route a
+  // demonitor signal through it to the node process, which names the monitor
+  // to the peer (DEMONITOR_P with the name).
+  otter::detail::ext_of(me).monitors.push_back({tag, node_placeholder(target.node)});
   outbound o;
   o.what = outbound::op::monitor_name;
   o.from = me.self;

@@ -150,6 +150,10 @@ void route_signal(otter::detail::scheduler& s, const otter::detail::signal& sig)
 /// Hands `out` to the node process for `node`. False if `node` names no peer.
 bool post(std::string_view node, outbound&& out);
 
+/// A remote pid that routes to `node`'s node process but names no process
+/// there (creation 0, ID 0): what a monitor by name records as its target.
+pid node_placeholder(std::string_view node);
+
 /// node::run's start and end of distribution (lib/node.cpp). start throws
 /// dist::start_error.
 void start(otter::detail::node_state& st);
