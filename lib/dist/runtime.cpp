@@ -179,6 +179,42 @@ void route_message(scheduler& s, pid to, envelope* e) {
 
 namespace {
 
+struct outside_send {
+  pid to;
+  envelope* e;
+};
+
+void route_outside_send(scheduler& s, void* arg) {
+  std::unique_ptr<outside_send> m(static_cast<outside_send*>(arg));
+  try {
+    route_message(s, m->to, m->e); // consumes the envelope
+  } catch (...) {
+    // Out of memory encoding it: dropped, as a send to a gone connection is.
+  }
+}
+
+} // namespace
+
+void send_from_outside(otter::detail::node_state& st, pid to, envelope* e) {
+  if (e->tag->to_term == nullptr) {
+    otter::detail::destroy(e);
+    throw badarg("otter::node::send to the remote pid " + to_string(to) +
+                 ": the message's type has no term codec (see otter/dist/codec.hpp)");
+  }
+  auto m = std::make_unique<outside_send>(outside_send{to, e});
+  try {
+    // Scheduler 0 routes every such send, so one thread's sends keep their
+    // order; it drops them if the node is not distributed when they arrive.
+    st.schedulers[0]->run_soon(&route_outside_send, m.get());
+  } catch (...) {
+    otter::detail::destroy(e);
+    throw;
+  }
+  (void)m.release();
+}
+
+namespace {
+
 outbound::op op_of(signal::kind k) noexcept {
   switch (k) {
   case signal::kind::link: return outbound::op::link;

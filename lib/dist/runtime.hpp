@@ -144,6 +144,11 @@ dist_node* current() noexcept;
 /// From the core's send path: a message to a remote pid. Consumes `e`; throws
 /// otter::badarg if the message's type has no term codec.
 void route_message(otter::detail::scheduler& s, pid to, otter::detail::envelope* e);
+/// node::send from a thread that is not one of the node's to a remote pid:
+/// the message goes to scheduler 0, which routes it as route_message does (so
+/// one thread's messages to one pid keep their order). Consumes `e`; throws
+/// otter::badarg if the message's type has no term codec.
+void send_from_outside(otter::detail::node_state& st, pid to, otter::detail::envelope* e);
 /// From the core: a signal whose target is a remote pid.
 void route_signal(otter::detail::scheduler& s, const otter::detail::signal& sig);
 
