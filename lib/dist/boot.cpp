@@ -77,11 +77,43 @@ process net_kernel_process() {
   }
 }
 
-process hold_registration(net::tcp_socket registration) {
-  registration.set_active(net::active_mode::once());
-  co_await receive([](net::tcp_closed) {}, [](net::tcp_error) {}, [](net::tcp_data) {});
-  log_node(node_report::event::failed, "epmd", "the registration with epmd was lost (epmd stopped?)");
-  for (;;) co_await receive([](outbound) {}); // nothing comes: stays until the run ends
+/// How often a node whose epmd registration was lost tries to register again.
+constexpr std::chrono::seconds reregister_every{2};
+
+/// Keeps the epmd registration open for the run. When epmd goes (its socket
+/// closes), registers again every few seconds until an epmd takes it; in
+/// use_or_serve mode it serves epmd itself if none answers. The node keeps
+/// its creation: the one the new registration gives is not adopted, so the
+/// pids and refs minted before stay valid.
+process hold_registration(dist_node* d, net::tcp_socket registration) {
+  const std::string at = d->epmd.to_string();
+  for (;;) {
+    bool lost = false;
+    while (!lost) {
+      registration.set_active(net::active_mode::once());
+      co_await receive([&lost](net::tcp_closed) { lost = true; }, [&lost](net::tcp_error) { lost = true; },
+                       [](net::tcp_data) {}); // epmd says nothing after its answer: ignored
+    }
+    registration.close();
+    log_node(node_report::event::epmd, d->name,
+             "registration with epmd at " + at + " lost (epmd stopped?); registering again every " +
+                 std::to_string(reregister_every.count()) + " s");
+    for (;;) { // until it succeeds: the node is not found by new peers meanwhile
+      co_await sleep(reregister_every);
+      auto reg = co_await epmd_register(d->epmd, d->alive, d->listen_port, d->opts.hidden);
+      if (!reg && d->opts.epmd == epmd_mode::use_or_serve && reg.error() == std::errc::connection_refused) {
+        // Still no epmd: serve its protocol here, as at boot.
+        (void)start_epmd_server(net::address::any_v4(d->epmd.port()));
+        reg = co_await epmd_register(d->epmd, d->alive, d->listen_port, d->opts.hidden);
+      }
+      if (!reg) continue;
+      registration = std::move(reg->socket);
+      log_node(node_report::event::epmd, d->name,
+               "registered with epmd at " + at + " again (keeping creation " + std::to_string(d->creation) +
+                   "; epmd gave " + std::to_string(reg->creation) + ")");
+      break;
+    }
+  }
 }
 
 } // namespace
@@ -119,7 +151,7 @@ process boot_process(dist_node* d, std::function<void(std::exception_ptr)> repor
     spawn(acceptor_process, d, std::move(*listener));
     const pid nk = spawn(net_kernel_process);
     register_name("net_kernel", nk);
-    spawn(hold_registration, std::move(reg->socket));
+    spawn(hold_registration, d, std::move(reg->socket));
   } catch (...) {
     failure = std::current_exception();
   }
