@@ -5,7 +5,7 @@
 // The Erlang node runs examples/erlang/otter_work.erl (see the README,
 // "Joining an Erlang cluster"):
 //   erlc -o /tmp examples/erlang/otter_work.erl
-//   erl -sname work -setcookie secret -pa /tmp -eval 'otter_work:start()'
+//   erl -sname work@localhost -setcookie secret -pa /tmp -noshell -eval 'otter_work:start()'
 //
 // The supervisor's child, `relay`, asks the Erlang node's `otter_work` server
 // for a worker, links to it, and sends it jobs 1, 2, 3... printing each
@@ -13,7 +13,7 @@
 // when the Erlang node goes away, the link brings the relay down with the
 // worker's reason (or `noconnection`) and the supervisor starts a new relay,
 // which asks for a new worker and goes on with the next job. While the Erlang
-// node cannot be reached, each relay waits a second and exits `noconnection`,
+// node cannot be reached, each relay waits two seconds and exits `noconnection`,
 // so the supervisor keeps trying. Runs until SIGINT or SIGTERM.
 
 #include <otter/otter.hpp>
@@ -52,7 +52,7 @@ otter::process relay(std::string work_node, std::shared_ptr<job_queue> jobs) {
   const bool up = co_await otter::dist::connect(work_node);
   if (!up) {
     say("relay: " + work_node + " cannot be reached; exiting noconnection");
-    co_await otter::sleep(1s); // the pace of the supervisor's retries
+    co_await otter::sleep(2s); // the pace of the supervisor's retries
     otter::exit(otter::exit_reason::noconnection());
   }
 
@@ -105,7 +105,7 @@ otter::process relay(std::string work_node, std::shared_ptr<job_queue> jobs) {
 otter::process node_main(std::string work_node) {
   otter::supervisor_flags flags;
   flags.strategy = otter::restart_strategy::one_for_one;
-  flags.intensity = 30; // generous: while the Erlang node is away, a relay exits about once a second
+  flags.intensity = 30; // generous: while the Erlang node is away, a relay exits every two seconds
   flags.period = 30s;
   auto jobs = std::make_shared<job_queue>();
   std::vector<otter::child_spec> children{otter::child_spec::worker("relay", relay, work_node, jobs)};
