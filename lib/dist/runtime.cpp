@@ -384,6 +384,33 @@ task<bool> ping(std::string node, std::chrono::milliseconds timeout) {
   co_return pong;
 }
 
+task<result<pid>> spawn_request(std::string node, std::string module, std::string function, term args,
+                                spawn_request_options options) {
+  detail::dist_node* d = current();
+  if (d == nullptr) co_return exit_reason::noconnection();
+  if (!args.is_proper_list())
+    co_return exit_reason::error("badarg", "spawn_request: the arguments are not a proper list: " + to_string(args));
+  if (node == d->name) co_return exit_reason::error("badarg", "spawn_request to this node (use otter::spawn)");
+  outbound o;
+  o.what = outbound::op::spawn_request;
+  o.from = self();
+  o.tag = make_ref();
+  o.name = std::move(module);
+  o.function = std::move(function);
+  o.arity = static_cast<std::uint32_t>(args.size());
+  o.link = options.link;
+  encode(args, o.encoded, d->local(), true);
+  const ref tag = o.tag;
+  if (!detail::post(node, std::move(o))) co_return exit_reason::noconnection();
+  std::optional<detail::spawn_answer> answer = co_await receive(
+      when([tag](const detail::spawn_answer& a) { return a.tag == tag; },
+           [](detail::spawn_answer a) { return std::optional<detail::spawn_answer>(std::move(a)); }),
+      after(options.timeout, [] { return std::optional<detail::spawn_answer>(); }));
+  if (!answer) co_return exit_reason::timeout(); // a reply that comes later is dropped here: the node process forgot it
+  if (!answer->spawned) co_return answer->error;
+  co_return answer->spawned;
+}
+
 void disconnect(std::string_view node) {
   outbound o;
   o.what = outbound::op::disconnect;

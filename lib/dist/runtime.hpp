@@ -47,6 +47,7 @@ struct outbound {
     connect,      // answer `from` with `connected` once the connection is up or failed
     disconnect,   // drop the connection
     frames,       // `encoded` is whole SEND frames, made for the incarnation `index`
+    spawn_request, // `from` asks for `name`:`function`(`encoded` args, `arity` of them) under `tag`
   };
   op what = op::send;
   std::uint16_t index = 0;
@@ -56,6 +57,16 @@ struct outbound {
   std::string name;
   std::string encoded;
   exit_reason reason;
+  std::string function; // spawn_request only
+  std::uint32_t arity = 0;
+  bool link = false;
+};
+
+/// The answer to outbound::op::spawn_request: the new pid, or why there is none.
+struct spawn_answer {
+  otter::ref tag;
+  pid spawned;
+  exit_reason error; // when `spawned` is null
 };
 
 /// What the processes of one scheduler have for a peer, in the order they

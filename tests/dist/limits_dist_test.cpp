@@ -1,7 +1,7 @@
 // Distribution's former limits, against real erl on a private epmd: a
 // demonitor of a monitor by name reaches the peer, a node registers with epmd
-// again when epmd restarts, and node::send from a foreign thread reaches a
-// remote pid.
+// again when epmd restarts, node::send from a foreign thread reaches a remote
+// pid, and dist::spawn_request both ways.
 
 #include <otter/dist/node.hpp>
 
@@ -14,12 +14,14 @@
 #include <thread>
 
 #include <otter/blocking.hpp>
+#include <otter/link.hpp>
 #include <otter/monitor.hpp>
 #include <otter/receive.hpp>
 #include <otter/registry.hpp>
 #include <otter/send.hpp>
 
 #include "../../lib/dist/epmd.hpp"
+#include "../support/await.hpp"
 #include "../support/log_capture.hpp"
 #include "../support/otter_test.hpp"
 #include "erl_process.hpp"
@@ -202,4 +204,112 @@ TEST_CASE("dist limits - node::send from a thread outside the node reaches a pro
   });
   INFO("first process exited with " << node.last_exit_reason().to_string());
   REQUIRE(rc == 0);
+}
+
+namespace {
+
+/// An erl node that only waits (its processes are what spawn_request starts).
+constexpr const char* idle_erl = "{box, 'o@localhost'} ! {hello, self()}, receive _ -> ok after 30000 -> ok end.";
+
+/// Starts idle erl and waits for its hello (so the connection is up).
+otter::task<bool> start_idle_erl(erl_node& e, std::uint16_t port) {
+  const bool started = co_await start_erl(e, idle_erl, port);
+  if (!started) co_return false;
+  auto hello = co_await term_where([](const term& t) { return t.is_tuple(2) && t[0].is_atom("hello"); });
+  co_return hello.has_value();
+}
+
+} // namespace
+
+TEST_CASE("dist spawn_request - starts module:function(args) on an erl node and returns its pid", "[dist][erl]") {
+  REQUIRE(erlang_available()); // the README's install command installs erlang-nox
+  epmd_daemon epmd = epmd_daemon::start(free_port());
+  run(otter_node(epmd.port), [port = epmd.port]() -> otter::process {
+    otter::register_name("box", otter::self());
+    erl_node e;
+    const bool up = co_await start_idle_erl(e, port);
+    REQUIRE(up);
+    // erlang:send(Self, {spawned, hi}), run by the new Erlang process.
+    const term args = term::list({term(otter::self()), term::tuple({term::atom("spawned"), term::atom("hi")})});
+    const std::string node = "e@localhost";
+    auto spawned = co_await otter::dist::spawn_request(node, "erlang", "send", args);
+    REQUIRE(spawned);
+    CHECK(spawned->is_remote());
+    CHECK(otter::dist::node_of(*spawned) == "e@localhost");
+    auto got = co_await term_where([](const term& t) { return t.is_tuple(2) && t[0].is_atom("spawned"); });
+    REQUIRE(got);
+    CHECK((*got)[1].is_atom("hi"));
+  });
+}
+
+TEST_CASE("dist spawn_request - with link, the new process's exit reaches the caller through the link", "[dist][erl]") {
+  REQUIRE(erlang_available()); // the README's install command installs erlang-nox
+  epmd_daemon epmd = epmd_daemon::start(free_port());
+  run(otter_node(epmd.port), [port = epmd.port]() -> otter::process {
+    otter::register_name("box", otter::self());
+    erl_node e;
+    const bool up = co_await start_idle_erl(e, port);
+    REQUIRE(up);
+    otter::trap_exit(true);
+    otter::dist::spawn_request_options linked;
+    linked.link = true;
+    const term args = term::list({term::atom("boom")});
+    const std::string node = "e@localhost";
+    auto spawned = co_await otter::dist::spawn_request(node, "erlang", "exit", args, linked); // exit(boom)
+    REQUIRE(spawned);
+    auto exit = co_await exit_from(*spawned);
+    REQUIRE(exit);
+    CHECK(exit->reason == otter::exit_reason::custom("boom"));
+  });
+}
+
+TEST_CASE("dist spawn_request - the new process's io:put_chars is answered by net_kernel, its group leader", "[dist][erl]") {
+  REQUIRE(erlang_available()); // the README's install command installs erlang-nox
+  epmd_daemon epmd = epmd_daemon::start(free_port());
+  run(otter_node(epmd.port), [port = epmd.port]() -> otter::process {
+    otter::register_name("box", otter::self());
+    erl_node e;
+    const bool up = co_await start_idle_erl(e, port);
+    REQUIRE(up);
+    otter::trap_exit(true);
+    otter::dist::spawn_request_options linked;
+    linked.link = true;
+    const term args = term::list({term::binary("spawn_request: put_chars reached otter's stdout\n")});
+    const std::string node = "e@localhost";
+    auto spawned = co_await otter::dist::spawn_request(node, "io", "put_chars", args, linked);
+    REQUIRE(spawned);
+    // io:put_chars returns (and the process ends normally) only once its group leader answered.
+    auto exit = co_await exit_from(*spawned);
+    REQUIRE(exit);
+    CHECK(exit->reason == otter::exit_reason::normal());
+  });
+}
+
+TEST_CASE("dist spawn_request - fails with badarg for arguments that are not a list, without sending", "[dist][erl]") {
+  REQUIRE(erlang_available()); // the README's install command installs erlang-nox
+  epmd_daemon epmd = epmd_daemon::start(free_port());
+  run(otter_node(epmd.port), []() -> otter::process {
+    const std::string node = "e@localhost";
+    auto spawned = co_await otter::dist::spawn_request(node, "erlang", "node", term::atom("not_a_list"));
+    REQUIRE_FALSE(spawned);
+    CHECK(spawned.error().to_string().find("badarg") != std::string::npos);
+    CHECK(otter::dist::nodes().empty());
+  });
+}
+
+TEST_CASE("dist spawn_request - an erl node's spawn_request to otter is answered notsup", "[dist][erl]") {
+  REQUIRE(erlang_available()); // the README's install command installs erlang-nox
+  epmd_daemon epmd = epmd_daemon::start(free_port());
+  run(otter_node(epmd.port), [port = epmd.port]() -> otter::process {
+    erl_node e;
+    const bool started = co_await start_erl(
+        e,
+        "R = erlang:spawn_request('o@localhost', erlang, node, [], []), "
+        "receive {spawn_reply, R, error, E} -> io:format(\"SPAWN ~p~n\", [E]) after 10000 -> io:format(\"SPAWN timeout~n\") end, "
+        "halt().",
+        port);
+    REQUIRE(started);
+    const bool said = co_await erl_says(e, "SPAWN notsup");
+    CHECK(said);
+  });
 }
