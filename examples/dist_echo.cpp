@@ -14,9 +14,9 @@
 #include <otter/otter.hpp>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
+
+#include "dist_args.hpp"
 
 namespace {
 
@@ -68,27 +68,10 @@ int main(int argc, char** argv) {
   otter::node_options o;
   o.stop_on_signals = true;
   o.distribution.name = "echo@localhost";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--name" && has_value) {
-      o.distribution.name = argv[++i];
-    } else if (arg == "--cookie" && has_value) {
-      o.distribution.cookie = argv[++i];
-    } else if (arg == "--epmd-port" && has_value) {
-      o.distribution.epmd_port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
-    } else if (arg == "--serve-epmd") {
-      o.distribution.epmd = otter::dist::epmd_mode::serve;
-    } else {
-      std::fprintf(stderr,
-                   "usage: %s [--name NODE] [--cookie COOKIE] [--epmd-port PORT] [--serve-epmd]\n"
-                   "  --name        the node's name (default echo@localhost)\n"
-                   "  --cookie      the cookie (default: ~/.erlang.cookie)\n"
-                   "  --epmd-port   epmd's port (default: $ERL_EPMD_PORT or 4369)\n"
-                   "  --serve-epmd  serve epmd's protocol (no Erlang needed on this machine)\n",
-                   argv[0]);
-      return 2;
-    }
+  const dist_args::command_line c = dist_args::parse(argc, argv, o.distribution, true);
+  if (!c.error.empty() || !c.operands.empty()) {
+    dist_args::usage(argv[0], c, "echo@localhost", true);
+    return 2;
   }
   try {
     otter::node node(std::move(o));

@@ -8,8 +8,9 @@
 #include <otter/otter.hpp>
 
 #include <cstdio>
-#include <cstdlib>
 #include <string>
+
+#include "dist_args.hpp"
 
 namespace {
 
@@ -30,27 +31,12 @@ otter::process visit(std::string target) {
 int main(int argc, char** argv) {
   otter::node_options o;
   o.distribution.name = "client@localhost";
-  std::string target;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--name" && has_value) {
-      o.distribution.name = argv[++i];
-    } else if (arg == "--cookie" && has_value) {
-      o.distribution.cookie = argv[++i];
-    } else if (arg == "--epmd-port" && has_value) {
-      o.distribution.epmd_port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
-    } else if (target.empty() && arg[0] != '-') {
-      target = arg;
-    } else {
-      target.clear();
-      break;
-    }
-  }
-  if (target.empty()) {
-    std::fprintf(stderr, "usage: %s [--name NODE] [--cookie COOKIE] [--epmd-port PORT] TARGET_NODE\n", argv[0]);
+  const dist_args::command_line c = dist_args::parse(argc, argv, o.distribution, false);
+  if (!c.error.empty() || c.operands.size() != 1) {
+    dist_args::usage(argv[0], c, "client@localhost", false, "TARGET_NODE");
     return 2;
   }
+  const std::string target = c.operands[0];
   try {
     otter::node node(std::move(o));
     return node.run(visit, target);

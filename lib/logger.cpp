@@ -115,6 +115,8 @@ std::string node_report::to_string() const {
     return "otter: connecting to " + who + " failed: " + detail;
   case event::refused:
     return "otter: " + who + " refused: " + detail;
+  case event::epmd:
+    return "otter: " + who + ": " + detail;
   }
   return "otter: " + who;
 }

@@ -281,6 +281,10 @@ void node::send_envelope(pid to, detail::envelope* e) {
     here->deliver(to, e);
     return;
   }
+  if (to.is_remote()) {
+    dist::detail::send_from_outside(st, to, e); // through a scheduler to the peer's node process
+    return;
+  }
   const unsigned target = to.scheduler();
   if (!to || target >= st.size()) {
     detail::destroy(e);

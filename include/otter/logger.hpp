@@ -98,9 +98,10 @@ struct node_report {
     down,    ///< the connection went: `detail` is the reason
     failed,  ///< an attempt of ours to connect failed: `detail` says why
     refused, ///< a peer was refused (a wrong cookie, a malformed frame): `detail` says why
+    epmd,    ///< this node's registration with epmd was lost, or made again: `detail` says which
   };
   event what = event::up;
-  std::string node;   ///< the peer's node name, if known
+  std::string node;   ///< the peer's node name, if known (this node's, for `epmd`)
   std::string detail;
 
   /// One line, without a newline: `otter: node b@localhost down: noconnection`.

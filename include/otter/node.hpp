@@ -126,6 +126,9 @@ public:
   /// message to a dead pid is dropped. Messages sent from one thread to one
   /// process arrive in the order they were sent. Safe to call concurrently from
   /// any number of threads while the node lives (not during its destruction).
+  /// A remote pid (a process on another node) is reached through the node's
+  /// distribution, as otter::send does; its message's type needs a term codec
+  /// (otherwise otter::badarg is thrown).
   template <class T>
   void send(pid to, T&& message) {
     send_envelope(to, detail::make_message<std::decay_t<T>>(std::forward<T>(message)));

@@ -1,7 +1,10 @@
 #include "connection.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <optional>
+
+#include <unistd.h>
 
 #include <otter/dist/node.hpp>
 #include <otter/dist/node_table.hpp>
@@ -107,21 +110,111 @@ process acceptor_process(dist_node* d, net::tcp_listener listener) {
   }
 }
 
-/// Answers net_adm:ping (`{'$gen_call', {Pid, Tag}, {is_auth, Node}}` → `{Tag, yes}`).
+/// Appends chardata (a binary, or a deep list of code points and binaries) as
+/// UTF-8; false if `t` is not chardata.
+bool append_chars(const term& t, std::string& out, int depth = 0) {
+  if (t.is_binary()) {
+    out += t.binary_bytes();
+    return true;
+  }
+  if (!t.is_proper_list() || depth > 100) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const term& e = t[i];
+    const std::optional<std::int64_t> c = e.is_integer() ? e.to_int64() : std::nullopt;
+    if (!c) {
+      if (!append_chars(e, out, depth + 1)) return false;
+    } else if (*c < 0 || *c > 0x10ffff) {
+      return false;
+    } else if (*c < 0x80) {
+      out += static_cast<char>(*c);
+    } else if (*c < 0x800) {
+      out += static_cast<char>(0xc0 | (*c >> 6));
+      out += static_cast<char>(0x80 | (*c & 0x3f));
+    } else if (*c < 0x10000) {
+      out += static_cast<char>(0xe0 | (*c >> 12));
+      out += static_cast<char>(0x80 | ((*c >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (*c & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (*c >> 18));
+      out += static_cast<char>(0x80 | ((*c >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((*c >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (*c & 0x3f));
+    }
+  }
+  return true;
+}
+
+/// The answer to an io request from a process spawned here by
+/// dist::spawn_request (whose group leader net_kernel is): put_chars of
+/// characters are written to stdout; the rest (formatting, input) is not
+/// supported.
+term io_answer(const term& request) {
+  std::string chars;
+  const bool put = request.is_tuple() && request.size() >= 2 && request[0].is_atom("put_chars") &&
+                   append_chars(request[request.size() - 1], chars) && (request.size() == 2 || request.size() == 3);
+  if (!put) return term::tuple({term::atom("error"), term::atom("enotsup")});
+  std::size_t done = 0;
+  while (done < chars.size()) {
+    const ssize_t n = ::write(1, chars.data() + done, chars.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return term::atom("ok");
+}
+
+/// Answers net_adm:ping (`{'$gen_call', {Pid, Tag}, {is_auth, Node}}` → `{Tag, yes}`),
+/// and io requests as group leader of the processes dist::spawn_request starts.
 process net_kernel_process() {
   for (;;) {
     term t = co_await receive([](term m) { return m; });
+    if (t.is_tuple(4) && t[0].is_atom("io_request") && t[1].type() == term::kind::pid) {
+      send(t[1].as_pid(), term::tuple({term::atom("io_reply"), t[2], io_answer(t[3])}));
+      continue;
+    }
     if (!t.is_tuple(3) || !t[0].is_atom("$gen_call") || !t[1].is_tuple(2) || t[1][0].type() != term::kind::pid) continue;
     const term& req = t[2];
     if (req.is_tuple(2) && req[0].is_atom("is_auth")) send(t[1][0].as_pid(), term::tuple({t[1][1], term::atom("yes")}));
   }
 }
 
-process hold_registration(net::tcp_socket registration) {
-  registration.set_active(net::active_mode::once());
-  co_await receive([](net::tcp_closed) {}, [](net::tcp_error) {}, [](net::tcp_data) {});
-  log_node(node_report::event::failed, "epmd", "the registration with epmd was lost (epmd stopped?)");
-  for (;;) co_await receive([](outbound) {}); // nothing comes: stays until the run ends
+/// How often a node whose epmd registration was lost tries to register again.
+constexpr std::chrono::seconds reregister_every{2};
+
+/// Keeps the epmd registration open for the run. When epmd goes (its socket
+/// closes), registers again every few seconds until an epmd takes it; in
+/// use_or_serve mode it serves epmd itself if none answers. The node keeps
+/// its creation: the one the new registration gives is not adopted, so the
+/// pids and refs minted before stay valid.
+process hold_registration(dist_node* d, net::tcp_socket registration) {
+  const std::string at = d->epmd.to_string();
+  for (;;) {
+    bool lost = false;
+    while (!lost) {
+      registration.set_active(net::active_mode::once());
+      co_await receive([&lost](net::tcp_closed) { lost = true; }, [&lost](net::tcp_error) { lost = true; },
+                       [](net::tcp_data) {}); // epmd says nothing after its answer: ignored
+    }
+    registration.close();
+    log_node(node_report::event::epmd, d->name,
+             "registration with epmd at " + at + " lost (epmd stopped?); registering again every " +
+                 std::to_string(reregister_every.count()) + " s");
+    for (;;) { // until it succeeds: the node is not found by new peers meanwhile
+      co_await sleep(reregister_every);
+      auto reg = co_await epmd_register(d->epmd, d->alive, d->listen_port, d->opts.hidden);
+      if (!reg && d->opts.epmd == epmd_mode::use_or_serve && reg.error() == std::errc::connection_refused) {
+        // Still no epmd: serve its protocol here, as at boot.
+        (void)start_epmd_server(net::address::any_v4(d->epmd.port()));
+        reg = co_await epmd_register(d->epmd, d->alive, d->listen_port, d->opts.hidden);
+      }
+      if (!reg) continue;
+      registration = std::move(reg->socket);
+      log_node(node_report::event::epmd, d->name,
+               "registered with epmd at " + at + " again (keeping creation " + std::to_string(d->creation) +
+                   "; epmd gave " + std::to_string(reg->creation) + ")");
+      break;
+    }
+  }
 }
 
 } // namespace
@@ -159,7 +252,7 @@ process boot_process(dist_node* d, std::function<void(std::exception_ptr)> repor
     spawn(acceptor_process, d, std::move(*listener));
     const pid nk = spawn(net_kernel_process);
     register_name("net_kernel", nk);
-    spawn(hold_registration, std::move(reg->socket));
+    spawn(hold_registration, d, std::move(reg->socket));
   } catch (...) {
     failure = std::current_exception();
   }

@@ -43,6 +43,7 @@ handshake_config config_of(const dist_node& d) {
   c.our_creation = d.creation;
   c.cookie = d.cookie;
   c.hidden = d.opts.hidden;
+  c.flags |= dflag::spawn; // SPAWN_REQUEST / SPAWN_REPLY (dist::spawn_request)
   return c;
 }
 
@@ -121,6 +122,7 @@ bool needs_connection(const outbound& o) noexcept {
   case outbound::op::monitor:
   case outbound::op::monitor_name:
   case outbound::op::connect:
+  case outbound::op::spawn_request:
     return true;
   default:
     return false;

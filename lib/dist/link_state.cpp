@@ -72,13 +72,13 @@ void link_state::write(outbound& o, std::string& out) {
       fail(o);
       return;
     }
-    monitors_out_[o.tag] = {o.from, o.to};
+    monitors_out_[o.tag] = {o.from, o.to, {}};
     append_frame(out,
                  term::tuple({term(ctrl::monitor_p), term(o.from), term(o.to), term::from_ref(o.tag, d_->self_index)}),
                  nullptr, me);
     return;
   case outbound::op::monitor_name:
-    monitors_out_[o.tag] = {o.from, pid{}};
+    monitors_out_[o.tag] = {o.from, pid{}, o.name};
     append_frame(out,
                  term::tuple({term(ctrl::monitor_p), term(o.from), term::atom(o.name),
                               term::from_ref(o.tag, d_->self_index)}),
@@ -87,10 +87,11 @@ void link_state::write(outbound& o, std::string& out) {
   case outbound::op::demonitor: {
     auto it = monitors_out_.find(o.tag);
     if (it == monitors_out_.end()) return;
+    // A monitor by name is removed by naming it, as Erlang's DEMONITOR_P does.
+    const term target = it->second.remote ? term(it->second.remote) : term::atom(it->second.name);
     monitors_out_.erase(it);
     append_frame(out,
-                 term::tuple({term(ctrl::demonitor_p), term(o.from), term(o.to),
-                              term::from_ref(o.tag, d_->self_index)}),
+                 term::tuple({term(ctrl::demonitor_p), term(o.from), target, term::from_ref(o.tag, d_->self_index)}),
                  nullptr, me);
     return;
   }
@@ -102,6 +103,21 @@ void link_state::write(outbound& o, std::string& out) {
     by_erl_ref_.erase(to_string(m.erl_ref));
     append_frame(out, term::tuple({term(ctrl::monitor_p_exit), m.target, term(m.remote), m.erl_ref, to_term(o.reason)}),
                  nullptr, me);
+    return;
+  }
+  case outbound::op::spawn_request: {
+    // {29, ReqId, From, GroupLeader, {M, F, Arity}, Opts} + Args. The group
+    // leader is net_kernel, which answers the new process's io requests.
+    spawns_[o.tag] = {o.from, o.link};
+    const pid gl = whereis("net_kernel");
+    const term opts = o.link ? term::list({term::atom("link")}) : term();
+    append_frame_encoded(out,
+                         term::tuple({term(ctrl::spawn_request), term::from_ref(o.tag, d_->self_index), term(o.from),
+                                      term(gl ? gl : o.from),
+                                      term::tuple({term::atom(o.name), term::atom(o.function),
+                                                   term(static_cast<long long>(o.arity))}),
+                                      opts}),
+                         o.encoded, me);
     return;
   }
   case outbound::op::connect:
@@ -123,6 +139,9 @@ void link_state::fail(outbound& o) {
     break;
   case outbound::op::connect:
     if (o.from) send(o.from, connected{p_->name, false});
+    break;
+  case outbound::op::spawn_request:
+    if (o.from) send(o.from, spawn_answer{o.tag, pid{}, exit_reason::noconnection()});
     break;
   default:
     break; // messages and the rest: dropped, as over a connection that is gone
@@ -251,11 +270,41 @@ bool link_state::read(std::string_view body, std::string& out, std::string& why)
     signal_local({signal::kind::down, mo.remote, mo.local, *tag, reason_of(in_payload ? m.payload : c[4])});
     return true;
   }
+  case ctrl::spawn_reply:
+  case ctrl::spawn_reply_tt: {
+    // {31, ReqId, To, Flags, Result}: Result is the new pid or an error atom.
+    if (c.size() < 5 || c[1].type() != term::kind::reference || !pid_at(2, to)) return malformed(c, why);
+    const std::optional<ref> tag = term_ref_to_local(c[1].as_ref(), d_->self_index);
+    if (!tag) return true;
+    auto it = spawns_.find(*tag);
+    if (it == spawns_.end()) return true;
+    const spawn_pending sp = it->second;
+    spawns_.erase(it);
+    if (c[4].type() == term::kind::pid && c[4].as_pid().is_remote()) {
+      const pid spawned = c[4].as_pid();
+      if (sp.link) { // the peer linked the new process to the requester: so does this side
+        links_.insert({sp.from.bits(), spawned.bits()});
+        signal_local({signal::kind::link, spawned, sp.from, {}, {}});
+      }
+      deliver_answer(sp.from, spawn_answer{*tag, spawned, exit_reason::normal()});
+    } else {
+      const std::string error = c[4].is_atom() ? std::string(c[4].atom_name()) : to_string(c[4]);
+      deliver_answer(sp.from, spawn_answer{*tag, pid{}, exit_reason::custom(error)});
+    }
+    return true;
+  }
+  case ctrl::spawn_request:
+  case ctrl::spawn_request_tt:
+    // otter runs no Erlang code: the peer's spawn_request gets `notsup`.
+    if (c.size() < 6 || c[1].type() != term::kind::reference || !pid_at(2, from)) return malformed(c, why);
+    append_frame(out, term::tuple({term(ctrl::spawn_reply), c[1], term(from), term(0), term::atom("notsup")}), nullptr,
+                 d_->local());
+    return true;
   case ctrl::node_link:
   case ctrl::group_leader:
     return true; // no group leaders here: ignored
   default:
-    // Operations otter does not advertise (spawn requests, aliases) or does not know.
+    // Operations otter does not advertise (aliases) or does not know.
     why = "control message " + std::to_string(m.op) + " is not one otter accepts: " + to_string(c);
     return false;
   }
@@ -275,6 +324,8 @@ void link_state::went_down(const exit_reason& why) {
   monitors_in_.clear();
   monitor_target_.clear();
   by_erl_ref_.clear();
+  for (const auto& [tag, sp] : spawns_) deliver_answer(sp.from, spawn_answer{tag, pid{}, exit_reason::noconnection()});
+  spawns_.clear();
   if (d_->opts.log_connections) log_node(node_report::event::down, p_->name, why.to_string());
   d_->announce(p_->name, false, why, p_->hidden.load());
 }

@@ -21,8 +21,14 @@
 namespace otter::dist::detail {
 
 struct monitor_out {
-  pid local;      // the monitoring process
-  pid remote;     // what it monitors (null for a monitor by name)
+  pid local;        // the monitoring process
+  pid remote;       // what it monitors (null for a monitor by name)
+  std::string name; // the registered name it monitors, for a monitor by name
+};
+
+struct spawn_pending {
+  pid from;  // who asked
+  bool link; // link it to the new process when it comes
 };
 
 struct monitor_in {
@@ -73,6 +79,9 @@ private:
   void deliver(pid to, term&& message) {
     otter::detail::tl_scheduler->deliver(to, otter::detail::make_message<term>(std::move(message)));
   }
+  void deliver_answer(pid to, spawn_answer&& a) {
+    otter::detail::tl_scheduler->deliver(to, otter::detail::make_message<spawn_answer>(std::move(a)));
+  }
 
   dist_node* d_;
   std::shared_ptr<peer> p_;
@@ -86,6 +95,7 @@ private:
   std::unordered_map<ref, monitor_in> monitors_in_;
   std::unordered_map<ref, pid> monitor_target_;
   std::unordered_map<std::string, ref> by_erl_ref_;
+  std::unordered_map<ref, spawn_pending> spawns_;
 };
 
 } // namespace otter::dist::detail

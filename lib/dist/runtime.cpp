@@ -205,6 +205,42 @@ void route_message(scheduler& s, pid to, envelope* e) {
 
 namespace {
 
+struct outside_send {
+  pid to;
+  envelope* e;
+};
+
+void route_outside_send(scheduler& s, void* arg) {
+  std::unique_ptr<outside_send> m(static_cast<outside_send*>(arg));
+  try {
+    route_message(s, m->to, m->e); // consumes the envelope
+  } catch (...) {
+    // Out of memory encoding it: dropped, as a send to a gone connection is.
+  }
+}
+
+} // namespace
+
+void send_from_outside(otter::detail::node_state& st, pid to, envelope* e) {
+  if (e->tag->to_term == nullptr) {
+    otter::detail::destroy(e);
+    throw badarg("otter::node::send to the remote pid " + to_string(to) +
+                 ": the message's type has no term codec (see otter/dist/codec.hpp)");
+  }
+  auto m = std::make_unique<outside_send>(outside_send{to, e});
+  try {
+    // Scheduler 0 routes every such send, so one thread's sends keep their
+    // order; it drops them if the node is not distributed when they arrive.
+    st.schedulers[0]->run_soon(&route_outside_send, m.get());
+  } catch (...) {
+    otter::detail::destroy(e);
+    throw;
+  }
+  (void)m.release();
+}
+
+namespace {
+
 outbound::op op_of(signal::kind k) noexcept {
   switch (k) {
   case signal::kind::link: return outbound::op::link;
@@ -377,6 +413,33 @@ task<bool> ping(std::string node, std::chrono::milliseconds timeout) {
   co_return pong;
 }
 
+task<result<pid>> spawn_request(std::string node, std::string module, std::string function, term args,
+                                spawn_request_options options) {
+  detail::dist_node* d = current();
+  if (d == nullptr) co_return exit_reason::noconnection();
+  if (!args.is_proper_list())
+    co_return exit_reason::error("badarg", "spawn_request: the arguments are not a proper list: " + to_string(args));
+  if (node == d->name) co_return exit_reason::error("badarg", "spawn_request to this node (use otter::spawn)");
+  outbound o;
+  o.what = outbound::op::spawn_request;
+  o.from = self();
+  o.tag = make_ref();
+  o.name = std::move(module);
+  o.function = std::move(function);
+  o.arity = static_cast<std::uint32_t>(args.size());
+  o.link = options.link;
+  encode(args, o.encoded, d->local(), true);
+  const ref tag = o.tag;
+  if (!detail::post(node, std::move(o))) co_return exit_reason::noconnection();
+  std::optional<detail::spawn_answer> answer = co_await receive(
+      when([tag](const detail::spawn_answer& a) { return a.tag == tag; },
+           [](detail::spawn_answer a) { return std::optional<detail::spawn_answer>(std::move(a)); }),
+      after(options.timeout, [] { return std::optional<detail::spawn_answer>(); }));
+  if (!answer) co_return exit_reason::timeout(); // a reply that comes later is dropped here: the node process forgot it
+  if (!answer->spawned) co_return answer->error;
+  co_return answer->spawned;
+}
+
 void disconnect(std::string_view node) {
   outbound o;
   o.what = outbound::op::disconnect;
@@ -442,6 +505,11 @@ void send_term(const remote_name& to, term&& message) {
   (void)post(to.node, std::move(o));
 }
 
+pid node_placeholder(std::string_view node) {
+  const std::uint16_t index = intern_node(node, 0);
+  return index == 0xffff ? pid{} : make_remote_pid(index, 0, 0);
+}
+
 ref monitor_remote(const remote_name& target) {
   otter::detail::pcb& me = otter::detail::current_process("otter::monitor");
   otter::detail::scheduler& s = *otter::detail::tl_scheduler;
@@ -459,8 +527,11 @@ ref monitor_remote(const remote_name& target) {
     send(me.self, down_message{tag, pid{}, exit_reason::noconnection()});
     return tag;
   }
-  // The monitor is the node process's to end: a demonitor goes there.
-  otter::detail::ext_of(me).monitors.push_back({tag, p->process});
+  // The monitor's entry names the peer node by a placeholder remote pid (the
+  // node at creation 0, ID 0): demonitor, and this process's exit, route a
+  // demonitor signal through it to the node process, which names the monitor
+  // to the peer (DEMONITOR_P with the name).
+  otter::detail::ext_of(me).monitors.push_back({tag, node_placeholder(target.node)});
   outbound o;
   o.what = outbound::op::monitor_name;
   o.from = me.self;

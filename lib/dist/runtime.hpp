@@ -47,6 +47,7 @@ struct outbound {
     connect,      // answer `from` with `connected` once the connection is up or failed
     disconnect,   // drop the connection
     frames,       // `encoded` is whole SEND frames, made for the incarnation `index`
+    spawn_request, // `from` asks for `name`:`function`(`encoded` args, `arity` of them) under `tag`
   };
   op what = op::send;
   std::uint16_t index = 0;
@@ -56,6 +57,16 @@ struct outbound {
   std::string name;
   std::string encoded;
   exit_reason reason;
+  std::string function; // spawn_request only
+  std::uint32_t arity = 0;
+  bool link = false;
+};
+
+/// The answer to outbound::op::spawn_request: the new pid, or why there is none.
+struct spawn_answer {
+  otter::ref tag;
+  pid spawned;
+  exit_reason error; // when `spawned` is null
 };
 
 /// What the processes of one scheduler have for a peer, in the order they
@@ -159,11 +170,20 @@ dist_node* current() noexcept;
 /// From the core's send path: a message to a remote pid. Consumes `e`; throws
 /// otter::badarg if the message's type has no term codec.
 void route_message(otter::detail::scheduler& s, pid to, otter::detail::envelope* e);
+/// node::send from a thread that is not one of the node's to a remote pid:
+/// the message goes to scheduler 0, which routes it as route_message does (so
+/// one thread's messages to one pid keep their order). Consumes `e`; throws
+/// otter::badarg if the message's type has no term codec.
+void send_from_outside(otter::detail::node_state& st, pid to, otter::detail::envelope* e);
 /// From the core: a signal whose target is a remote pid.
 void route_signal(otter::detail::scheduler& s, const otter::detail::signal& sig);
 
 /// Hands `out` to the node process for `node`. False if `node` names no peer.
 bool post(std::string_view node, outbound&& out);
+
+/// A remote pid that routes to `node`'s node process but names no process
+/// there (creation 0, ID 0): what a monitor by name records as its target.
+pid node_placeholder(std::string_view node);
 
 /// node::run's start and end of distribution (lib/node.cpp). start throws
 /// dist::start_error.

@@ -17,6 +17,7 @@
 #include <otter/exit_reason.hpp>
 #include <otter/pid.hpp>
 #include <otter/ref.hpp>
+#include <otter/result.hpp>
 #include <otter/task.hpp>
 
 namespace otter::dist {
@@ -65,6 +66,26 @@ struct nodedown {
 void monitor_node(std::string_view node, bool on = true);
 /// net_kernel:monitor_nodes: nodeup and nodedown for every node.
 void monitor_nodes(bool on = true);
+
+/// Options of spawn_request.
+struct spawn_request_options {
+  /// Link the new process to the caller from its start (Erlang's `link`
+  /// option): its exit reaches the caller as a link's exit signal.
+  bool link = false;
+  /// How long to wait for the peer's answer.
+  std::chrono::milliseconds timeout = std::chrono::seconds(10);
+};
+
+/// Erlang's spawn_request(Node, Module, Function, Args): starts
+/// `module:function(Args...)` on `node` (`args` a proper list of terms) and
+/// returns the new process's pid. Fails with `noconnection` (the node cannot be
+/// reached, or went down before answering), `timeout`, `badarg` (`args` is not
+/// a proper list, or `node` is this node), or the peer's reason as
+/// `exit_reason::custom` (`badarg`, `system_limit`; `notsup` from a node that
+/// cannot spawn). The new process's group leader is this node's net_kernel,
+/// which writes what it prints (`io:format`) to this process's stdout.
+task<result<pid>> spawn_request(std::string node, std::string module, std::string function, term args,
+                                spawn_request_options options = {});
 
 /// A process registered as `name` on `node`: Erlang's `{Name, Node}`.
 struct remote_name {
