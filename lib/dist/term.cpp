@@ -1,7 +1,6 @@
 #include <otter/dist/term.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -9,42 +8,6 @@
 #include "term_access.hpp"
 
 namespace otter {
-
-// ---- heap parts -------------------------------------------------------------
-// One allocation each, the payload trailing the header. Heap parts are
-// immutable once a term holding them is visible, which is what makes sharing
-// them between copies (and threads) safe: only the count changes.
-
-struct alignas(alignof(term)) term::rep {
-  std::atomic<std::uint32_t> rc{1};
-  kind k;
-  explicit rep(kind kk) noexcept : k(kk) {}
-};
-
-struct term::seq_rep : rep {
-  std::uint32_t n;
-  term tail; // lists only; never a non-empty list
-  seq_rep(kind kk, std::uint32_t nn) noexcept : rep(kk), n(nn) {}
-  term* elems() noexcept { return reinterpret_cast<term*>(this + 1); }
-};
-
-struct term::map_rep : rep {
-  std::uint32_t n;
-  explicit map_rep(std::uint32_t nn) noexcept : rep(kind::map), n(nn) {}
-  std::pair<term, term>* entries() noexcept { return reinterpret_cast<std::pair<term, term>*>(this + 1); }
-};
-
-struct term::bytes_rep : rep {
-  std::uint32_t n;
-  std::uint8_t extra; // big_integer: negative; bitstring: bits used in the last byte
-  bytes_rep(kind kk, std::uint32_t nn, std::uint8_t e) noexcept : rep(kk), n(nn), extra(e) {}
-  char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
-};
-
-struct term::ref_rep : rep {
-  term_ref r;
-  explicit ref_rep(const term_ref& rr) noexcept : rep(kind::reference), r(rr) {}
-};
 
 static_assert(sizeof(term) == 24, "a term is 24 bytes");
 
@@ -84,8 +47,10 @@ void term::release() noexcept {
   case kind::tuple:
   case kind::list: {
     auto* s = static_cast<seq_rep*>(r);
-    term* e = s->elems();
-    for (std::uint32_t i = 0; i < s->n; ++i) e[i].~term();
+    if (!s->flat) {
+      term* e = s->elems();
+      for (std::uint32_t i = 0; i < s->n; ++i) e[i].~term();
+    }
     s->~seq_rep();
     break;
   }
@@ -138,23 +103,14 @@ term term::integer(bool negative, std::span<const std::uint8_t> mag) {
   return t;
 }
 
-char* term_access::make_atom(term& t, std::size_t n) { return make_bytes(t, term::kind::atom, n, 0); }
-
 term term::atom(std::string_view name) {
   term t;
-  char* d = term_access::make_atom(t, name.size());
+  char* d = term_access::fill_bytes(t, kind::atom, name.size());
   if (!name.empty()) std::memcpy(d, name.data(), name.size());
   return t;
 }
 
-char* term_access::make_bytes(term& t, term::kind k, std::size_t n, std::uint8_t bits_in_last) {
-  t = term();
-  t.k_ = k;
-  if (n <= sizeof t.v_.inl) {
-    t.a8_ = static_cast<std::uint8_t>(n);
-    t.pad_ = bits_in_last;
-    return t.v_.inl;
-  }
+char* term_access::fill_heap_bytes(term& t, term::kind k, std::size_t n, std::uint8_t bits_in_last) {
   auto* r = alloc_rep<term::bytes_rep>(n);
   new (r) term::bytes_rep(k, static_cast<std::uint32_t>(n), bits_in_last);
   t.heap_ = 1;
@@ -164,7 +120,7 @@ char* term_access::make_bytes(term& t, term::kind k, std::size_t n, std::uint8_t
 
 term term::binary(std::string_view bytes) {
   term t;
-  char* d = term_access::make_bytes(t, kind::binary, bytes.size(), 0);
+  char* d = term_access::fill_bytes(t, kind::binary, bytes.size());
   if (!bytes.empty()) std::memcpy(d, bytes.data(), bytes.size());
   return t;
 }
@@ -179,32 +135,28 @@ term term::bitstring(std::string_view bytes, std::size_t bits) {
   const auto last = static_cast<std::uint8_t>(bits % 8);
   if (last == 0) return binary(bytes.substr(0, nbytes));
   term t;
-  char* d = term_access::make_bytes(t, kind::bitstring, nbytes, last);
+  char* d = term_access::fill_bytes(t, kind::bitstring, nbytes, last);
   std::memcpy(d, bytes.data(), nbytes);
   // The unused low bits of the last byte are zero, so equal bitstrings are equal bytes.
   d[nbytes - 1] = static_cast<char>(static_cast<unsigned char>(d[nbytes - 1]) & (0xff00u >> last));
   return t;
 }
 
-term term_access::make_tuple(std::size_t n, term** elems) {
+term* term_access::fill_tuple(term& t, std::size_t n) {
   auto* r = alloc_rep<term::seq_rep>(n * sizeof(term));
-  new (r) term::seq_rep(term::kind::tuple, static_cast<std::uint32_t>(n));
-  term* e = r->elems();
-  for (std::size_t i = 0; i < n; ++i) new (e + i) term();
-  term t;
+  new (r) term::seq_rep(term::kind::tuple, 0);
   t.k_ = term::kind::tuple;
   t.heap_ = 1;
   t.v_.p = r;
-  *elems = e;
-  return t;
+  return r->elems();
 }
 
-term term_access::make_list(std::size_t n, term** elems, term** tail) {
-  term t = make_tuple(n, elems);
+term* term_access::fill_list(term& t, std::size_t n, term** tail) {
+  term* e = fill_tuple(t, n);
   t.k_ = term::kind::list;
   t.v_.p->k = term::kind::list;
   *tail = &static_cast<term::seq_rep*>(t.v_.p)->tail;
-  return t;
+  return e;
 }
 
 void term_access::normalize_list(term& list) {
@@ -218,26 +170,41 @@ void term_access::normalize_list(term& list) {
   list = term::list(std::move(all), std::move(t));
 }
 
-term term_access::make_map(std::size_t n, std::pair<term, term>** entries) {
+std::pair<term, term>* term_access::fill_map(term& t, std::size_t n) {
   auto* r = alloc_rep<term::map_rep>(n * sizeof(std::pair<term, term>));
-  new (r) term::map_rep(static_cast<std::uint32_t>(n));
-  auto* e = r->entries();
-  for (std::size_t i = 0; i < n; ++i) new (e + i) std::pair<term, term>();
-  term t;
+  new (r) term::map_rep(0);
   t.k_ = term::kind::map;
   t.heap_ = 1;
   t.v_.p = r;
-  *entries = e;
-  return t;
+  return r->entries();
 }
+
+namespace {
+
+// a < b, with atoms (the usual map keys) compared without a call.
+bool key_less(const term& a, const term& b) noexcept {
+  if (a.type() == term::kind::atom && b.type() == term::kind::atom) {
+    const std::string_view x(term_access::bytes_data(a), term_access::bytes_size(a));
+    const std::string_view y(term_access::bytes_data(b), term_access::bytes_size(b));
+    return x < y;
+  }
+  return (a <=> b) < 0;
+}
+
+} // namespace
 
 bool term_access::finish_map(term& map) {
   auto* m = static_cast<term::map_rep*>(map.v_.p);
   auto* b = m->entries();
   auto* e = b + m->n;
-  auto less = [](const std::pair<term, term>& x, const std::pair<term, term>& y) { return (x.first <=> y.first) < 0; };
-  if (!std::is_sorted(b, e, less)) std::sort(b, e, less);
-  for (auto* p = b; p + 1 < e; ++p)
+  // Erlang writes a small map's keys in term order: one pass finds them
+  // strictly increasing, which also says there is no duplicate.
+  auto* p = b;
+  while (p + 1 < e && key_less(p->first, (p + 1)->first)) ++p;
+  if (p + 1 >= e) return true;
+  auto less = [](const std::pair<term, term>& x, const std::pair<term, term>& y) { return key_less(x.first, y.first); };
+  std::sort(b, e, less);
+  for (p = b; p + 1 < e; ++p)
     if (p->first == (p + 1)->first) return false;
   return true;
 }
@@ -253,9 +220,15 @@ term term::tuple(std::vector<term> elements) {
     t.k_ = kind::tuple;
     return t;
   }
-  term* e = nullptr;
-  term t = term_access::make_tuple(elements.size(), &e);
-  for (std::size_t i = 0; i < elements.size(); ++i) e[i] = std::move(elements[i]);
+  term t;
+  term* e = term_access::fill_tuple(t, elements.size());
+  bool flat = true;
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    flat = flat && !elements[i].heap();
+    new (e + i) term(std::move(elements[i]));
+  }
+  term_access::made(t, elements.size());
+  if (flat) term_access::set_flat(t);
   return t;
 }
 
@@ -271,10 +244,16 @@ term term::list(std::vector<term> elements, term tail) {
     term t2 = tail.tail();
     tail = std::move(t2);
   }
-  term* e = nullptr;
+  term t;
   term* tl = nullptr;
-  term t = term_access::make_list(elements.size(), &e, &tl);
-  for (std::size_t i = 0; i < elements.size(); ++i) e[i] = std::move(elements[i]);
+  term* e = term_access::fill_list(t, elements.size(), &tl);
+  bool flat = true;
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    flat = flat && !elements[i].heap();
+    new (e + i) term(std::move(elements[i]));
+  }
+  term_access::made(t, elements.size());
+  if (flat) term_access::set_flat(t);
   *tl = std::move(tail);
   return t;
 }
@@ -299,9 +278,10 @@ term term::map(std::vector<std::pair<term, term>> entries) {
     t.k_ = kind::map;
     return t;
   }
-  std::pair<term, term>* e = nullptr;
-  term t = term_access::make_map(entries.size(), &e);
-  for (std::size_t i = 0; i < entries.size(); ++i) e[i] = std::move(entries[i]);
+  term t;
+  auto* e = term_access::fill_map(t, entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) new (e + i) std::pair<term, term>(std::move(entries[i]));
+  term_access::made(t, entries.size());
   return t;
 }
 
@@ -339,7 +319,7 @@ term term::port(std::uint16_t node, std::uint64_t id, bool v4) {
 
 term term::fun(std::string_view encoding, std::uint16_t node) {
   term t;
-  char* d = term_access::make_bytes(t, kind::fun, encoding.size(), 0);
+  char* d = term_access::fill_bytes(t, kind::fun, encoding.size());
   if (!encoding.empty()) std::memcpy(d, encoding.data(), encoding.size());
   t.a32_ = node;
   return t;
