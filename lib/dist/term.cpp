@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "term_access.hpp"
 
@@ -20,10 +21,103 @@ bool operator==(const term_ref& a, const term_ref& b) noexcept {
 
 namespace {
 
-template <class R>
-R* alloc_rep(std::size_t trailing_bytes) {
-  void* mem = ::operator new(sizeof(R) + trailing_bytes);
-  return static_cast<R*>(mem);
+// ---- heap part memory ---------------------------------------------------------
+// Decoding a message allocates a few heap parts and dropping it frees them, so
+// each thread keeps the blocks it freed, by size class (64-byte steps up to
+// 4 KiB, at most 256 KiB in all), for its next allocations: a pop and a push
+// instead of malloc and free. A block freed by another thread than the one that
+// allocated it just joins the freeing thread's cache. Sanitizer builds do
+// without the cache, so that every use after free is still seen.
+
+#if defined(__SANITIZE_ADDRESS__)
+#define OTTER_REP_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#define OTTER_REP_CACHE 0
+#endif
+#endif
+#ifndef OTTER_REP_CACHE
+#define OTTER_REP_CACHE 1
+#endif
+
+constexpr std::size_t class_step = 64;
+constexpr std::size_t classes = 64; // class c holds blocks of c * 64 bytes, c in 1..64
+constexpr std::size_t cache_cap = 256 << 10;
+
+struct free_block {
+  free_block* next;
+};
+
+// Trivially destructible, so it can be used during (and after) thread exit;
+// the drain below gives the blocks back and turns the cache off.
+struct rep_cache {
+  free_block* head[classes + 1];
+  std::size_t bytes;
+  bool off;
+};
+constinit thread_local rep_cache cache_{};
+
+#if OTTER_REP_CACHE
+struct cache_drain {
+  bool armed = false;
+  ~cache_drain() {
+    rep_cache& c = cache_;
+    c.off = true;
+    for (auto*& h : c.head)
+      while (h) {
+        free_block* b = h;
+        h = b->next;
+        ::operator delete(b);
+      }
+    c.bytes = 0;
+  }
+};
+thread_local cache_drain drain_;
+#endif
+
+// A block of at least `size` bytes, and its class (0: not cached).
+void* rep_alloc(std::size_t size, std::uint8_t& cls) {
+#if OTTER_REP_CACHE
+  const std::size_t c = (size + class_step - 1) / class_step;
+  if (c <= classes) {
+    rep_cache& k = cache_;
+    cls = static_cast<std::uint8_t>(c);
+    if (free_block* b = k.head[c]) {
+      k.head[c] = b->next;
+      k.bytes -= c * class_step;
+      return b;
+    }
+    return ::operator new(c * class_step);
+  }
+#endif
+  cls = 0;
+  return ::operator new(size);
+}
+
+void rep_free(void* p, std::uint8_t cls) noexcept {
+#if OTTER_REP_CACHE
+  rep_cache& k = cache_;
+  if (cls != 0 && !k.off && k.bytes + cls * class_step <= cache_cap) {
+    if (!drain_.armed) drain_.armed = true; // registers the drain for this thread
+    auto* b = static_cast<free_block*>(p);
+    b->next = k.head[cls];
+    k.head[cls] = b;
+    k.bytes += cls * class_step;
+    return;
+  }
+#endif
+  (void)cls;
+  ::operator delete(p);
+}
+
+// Makes an R with `trailing_bytes` of payload after it.
+template <class R, class... A>
+R* new_rep(std::size_t trailing_bytes, A&&... args) {
+  std::uint8_t cls;
+  void* mem = rep_alloc(sizeof(R) + trailing_bytes, cls);
+  R* r = new (mem) R(std::forward<A>(args)...);
+  r->cls = cls;
+  return r;
 }
 
 } // namespace
@@ -43,6 +137,7 @@ void term::release() noexcept {
   // Acquire-release: the last owner must see every other owner's writes (none
   // to the payload, but the count's own history) before it frees.
   if (r->rc.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const std::uint8_t cls = r->cls;
   switch (r->k) {
   case kind::tuple:
   case kind::list: {
@@ -64,7 +159,7 @@ void term::release() noexcept {
   case kind::reference: static_cast<ref_rep*>(r)->~ref_rep(); break;
   default: static_cast<bytes_rep*>(r)->~bytes_rep(); break;
   }
-  ::operator delete(r);
+  rep_free(r, cls);
 }
 
 // ---- construction -----------------------------------------------------------
@@ -94,8 +189,7 @@ term term::integer(bool negative, std::span<const std::uint8_t> mag) {
     }
   }
   term t;
-  auto* r = alloc_rep<bytes_rep>(n);
-  new (r) bytes_rep(kind::big_integer, static_cast<std::uint32_t>(n), negative ? 1 : 0);
+  auto* r = new_rep<bytes_rep>(n, kind::big_integer, static_cast<std::uint32_t>(n), negative ? 1 : 0);
   std::memcpy(r->data(), mag.data(), n);
   t.k_ = kind::big_integer;
   t.heap_ = 1;
@@ -111,8 +205,7 @@ term term::atom(std::string_view name) {
 }
 
 char* term_access::fill_heap_bytes(term& t, term::kind k, std::size_t n, std::uint8_t bits_in_last) {
-  auto* r = alloc_rep<term::bytes_rep>(n);
-  new (r) term::bytes_rep(k, static_cast<std::uint32_t>(n), bits_in_last);
+  auto* r = new_rep<term::bytes_rep>(n, k, static_cast<std::uint32_t>(n), bits_in_last);
   t.heap_ = 1;
   t.v_.p = r;
   return r->data();
@@ -143,8 +236,7 @@ term term::bitstring(std::string_view bytes, std::size_t bits) {
 }
 
 term* term_access::fill_tuple(term& t, std::size_t n) {
-  auto* r = alloc_rep<term::seq_rep>(n * sizeof(term));
-  new (r) term::seq_rep(term::kind::tuple, 0);
+  auto* r = new_rep<term::seq_rep>(n * sizeof(term), term::kind::tuple, 0);
   t.k_ = term::kind::tuple;
   t.heap_ = 1;
   t.v_.p = r;
@@ -171,8 +263,7 @@ void term_access::normalize_list(term& list) {
 }
 
 std::pair<term, term>* term_access::fill_map(term& t, std::size_t n) {
-  auto* r = alloc_rep<term::map_rep>(n * sizeof(std::pair<term, term>));
-  new (r) term::map_rep(0);
+  auto* r = new_rep<term::map_rep>(n * sizeof(std::pair<term, term>), 0);
   t.k_ = term::kind::map;
   t.heap_ = 1;
   t.v_.p = r;
@@ -289,8 +380,7 @@ term term::reference(const term_ref& r) {
   term_ref c = r;
   if (c.len > 5) c.len = 5;
   for (int i = c.len; i < 5; ++i) c.id[i] = 0;
-  auto* rr = alloc_rep<ref_rep>(0);
-  new (rr) ref_rep(c);
+  auto* rr = new_rep<ref_rep>(0, c);
   term t;
   t.k_ = kind::reference;
   t.heap_ = 1;

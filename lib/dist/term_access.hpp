@@ -20,6 +20,7 @@ namespace otter {
 struct alignas(alignof(term)) term::rep {
   std::atomic<std::uint32_t> rc{1};
   kind k;
+  std::uint8_t cls = 0; // the memory's size class (term.cpp)
   explicit rep(kind kk) noexcept : k(kk) {}
 };
 
