@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include <otter/dist/node_table.hpp>
 
@@ -551,8 +553,21 @@ decode_result decode(std::span<const std::byte> in, term& out, const local_node&
       return {false, 0, "no version byte 131 at byte 0 (found " + std::to_string(*d.p) + ")"};
     ++d.p;
   }
+  if (!d.count(1)) return {false, 0, std::move(d.error)};
+  if (out.is_nil()) {
+    // Straight into `out` (moving a term just built would stall on its fresh
+    // bytes); a failure leaves it [] again. Made anew first: a moved-from []
+    // keeps stale bits that the in-place writers do not all overwrite.
+    std::destroy_at(&out);
+    new (&out) term();
+    if (!d.decode(out, 0)) {
+      out = term();
+      return {false, 0, std::move(d.error)};
+    }
+    return {true, d.at(), std::string()};
+  }
   term t;
-  if (!d.count(1) || !d.decode(t, 0)) return {false, 0, std::move(d.error)};
+  if (!d.decode(t, 0)) return {false, 0, std::move(d.error)};
   out = std::move(t);
   return {true, d.at(), std::string()};
 }

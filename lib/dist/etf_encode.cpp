@@ -151,9 +151,17 @@ struct encoder {
     if (ints) {
       for (const term& x : e) q = put_integer(room(q, 11), ta::int_value(x));
     } else {
-      for (const term& x : e) q = encode(q, x);
+      for (const term& x : e) q = item(q, x);
     }
     return encode(q, tail);
+  }
+
+  // An element of a container: integers and atoms, the usual leaves, are
+  // tested for here, which predicts better than one shared switch.
+  [[gnu::always_inline]] char* item(char* q, const term& x) {
+    if (x.type() == K::integer) return put_integer(room(q, 11), ta::int_value(x));
+    if (x.type() == K::atom) return atom(q, x);
+    return encode(q, x);
   }
 
   char* pid_parts(char* q, std::string_view node, std::uint32_t id, std::uint32_t serial, std::uint32_t creation) {
@@ -217,7 +225,7 @@ struct encoder {
         q[0] = static_cast<char>(tag::large_tuple);
         q = put_u32(q + 1, static_cast<std::uint32_t>(e.size()));
       }
-      for (const term& x : e) q = encode(q, x);
+      for (const term& x : e) q = item(q, x);
       return q;
     }
     case K::map: {
@@ -225,7 +233,7 @@ struct encoder {
       q = room(q, 5);
       q[0] = static_cast<char>(tag::map);
       q = put_u32(q + 1, static_cast<std::uint32_t>(e.size()));
-      for (const auto& [k, v] : e) q = encode(encode(q, k), v);
+      for (const auto& [k, v] : e) q = item(item(q, k), v);
       return q;
     }
     case K::pid: {

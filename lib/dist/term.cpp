@@ -135,8 +135,11 @@ void term::release() noexcept {
   static_assert(sizeof(map_rep) % alignof(std::pair<term, term>) == 0);
   rep* r = v_.p;
   // Acquire-release: the last owner must see every other owner's writes (none
-  // to the payload, but the count's own history) before it frees.
-  if (r->rc.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // to the payload, but the count's own history) before it frees. A count of 1
+  // is ours alone (making another reference needs one), so the sole owner, the
+  // usual case, frees without the atomic read-modify-write; its acquire load
+  // pairs with the release of every earlier owner's decrement.
+  if (r->rc.load(std::memory_order_acquire) != 1 && r->rc.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   const std::uint8_t cls = r->cls;
   switch (r->k) {
   case kind::tuple:
