@@ -1,50 +1,14 @@
 #include <otter/dist/term.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "term_access.hpp"
 
 namespace otter {
-
-// ---- heap parts -------------------------------------------------------------
-// One allocation each, the payload trailing the header. Heap parts are
-// immutable once a term holding them is visible, which is what makes sharing
-// them between copies (and threads) safe: only the count changes.
-
-struct alignas(alignof(term)) term::rep {
-  std::atomic<std::uint32_t> rc{1};
-  kind k;
-  explicit rep(kind kk) noexcept : k(kk) {}
-};
-
-struct term::seq_rep : rep {
-  std::uint32_t n;
-  term tail; // lists only; never a non-empty list
-  seq_rep(kind kk, std::uint32_t nn) noexcept : rep(kk), n(nn) {}
-  term* elems() noexcept { return reinterpret_cast<term*>(this + 1); }
-};
-
-struct term::map_rep : rep {
-  std::uint32_t n;
-  explicit map_rep(std::uint32_t nn) noexcept : rep(kind::map), n(nn) {}
-  std::pair<term, term>* entries() noexcept { return reinterpret_cast<std::pair<term, term>*>(this + 1); }
-};
-
-struct term::bytes_rep : rep {
-  std::uint32_t n;
-  std::uint8_t extra; // big_integer: negative; bitstring: bits used in the last byte
-  bytes_rep(kind kk, std::uint32_t nn, std::uint8_t e) noexcept : rep(kk), n(nn), extra(e) {}
-  char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
-};
-
-struct term::ref_rep : rep {
-  term_ref r;
-  explicit ref_rep(const term_ref& rr) noexcept : rep(kind::reference), r(rr) {}
-};
 
 static_assert(sizeof(term) == 24, "a term is 24 bytes");
 
@@ -57,10 +21,103 @@ bool operator==(const term_ref& a, const term_ref& b) noexcept {
 
 namespace {
 
-template <class R>
-R* alloc_rep(std::size_t trailing_bytes) {
-  void* mem = ::operator new(sizeof(R) + trailing_bytes);
-  return static_cast<R*>(mem);
+// ---- heap part memory ---------------------------------------------------------
+// Decoding a message allocates a few heap parts and dropping it frees them, so
+// each thread keeps the blocks it freed, by size class (64-byte steps up to
+// 4 KiB, at most 256 KiB in all), for its next allocations: a pop and a push
+// instead of malloc and free. A block freed by another thread than the one that
+// allocated it just joins the freeing thread's cache. Sanitizer builds do
+// without the cache, so that every use after free is still seen.
+
+#if defined(__SANITIZE_ADDRESS__)
+#define OTTER_REP_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#define OTTER_REP_CACHE 0
+#endif
+#endif
+#ifndef OTTER_REP_CACHE
+#define OTTER_REP_CACHE 1
+#endif
+
+constexpr std::size_t class_step = 64;
+constexpr std::size_t classes = 64; // class c holds blocks of c * 64 bytes, c in 1..64
+constexpr std::size_t cache_cap = 256 << 10;
+
+struct free_block {
+  free_block* next;
+};
+
+// Trivially destructible, so it can be used during (and after) thread exit;
+// the drain below gives the blocks back and turns the cache off.
+struct rep_cache {
+  free_block* head[classes + 1];
+  std::size_t bytes;
+  bool off;
+};
+constinit thread_local rep_cache cache_{};
+
+#if OTTER_REP_CACHE
+struct cache_drain {
+  bool armed = false;
+  ~cache_drain() {
+    rep_cache& c = cache_;
+    c.off = true;
+    for (auto*& h : c.head)
+      while (h) {
+        free_block* b = h;
+        h = b->next;
+        ::operator delete(b);
+      }
+    c.bytes = 0;
+  }
+};
+thread_local cache_drain drain_;
+#endif
+
+// A block of at least `size` bytes, and its class (0: not cached).
+void* rep_alloc(std::size_t size, std::uint8_t& cls) {
+#if OTTER_REP_CACHE
+  const std::size_t c = (size + class_step - 1) / class_step;
+  if (c <= classes) {
+    rep_cache& k = cache_;
+    cls = static_cast<std::uint8_t>(c);
+    if (free_block* b = k.head[c]) {
+      k.head[c] = b->next;
+      k.bytes -= c * class_step;
+      return b;
+    }
+    return ::operator new(c * class_step);
+  }
+#endif
+  cls = 0;
+  return ::operator new(size);
+}
+
+void rep_free(void* p, std::uint8_t cls) noexcept {
+#if OTTER_REP_CACHE
+  rep_cache& k = cache_;
+  if (cls != 0 && !k.off && k.bytes + cls * class_step <= cache_cap) {
+    if (!drain_.armed) drain_.armed = true; // registers the drain for this thread
+    auto* b = static_cast<free_block*>(p);
+    b->next = k.head[cls];
+    k.head[cls] = b;
+    k.bytes += cls * class_step;
+    return;
+  }
+#endif
+  (void)cls;
+  ::operator delete(p);
+}
+
+// Makes an R with `trailing_bytes` of payload after it.
+template <class R, class... A>
+R* new_rep(std::size_t trailing_bytes, A&&... args) {
+  std::uint8_t cls;
+  void* mem = rep_alloc(sizeof(R) + trailing_bytes, cls);
+  R* r = new (mem) R(std::forward<A>(args)...);
+  r->cls = cls;
+  return r;
 }
 
 } // namespace
@@ -78,14 +135,20 @@ void term::release() noexcept {
   static_assert(sizeof(map_rep) % alignof(std::pair<term, term>) == 0);
   rep* r = v_.p;
   // Acquire-release: the last owner must see every other owner's writes (none
-  // to the payload, but the count's own history) before it frees.
-  if (r->rc.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // to the payload, but the count's own history) before it frees. A count of 1
+  // is ours alone (making another reference needs one), so the sole owner, the
+  // usual case, frees without the atomic read-modify-write; its acquire load
+  // pairs with the release of every earlier owner's decrement.
+  if (r->rc.load(std::memory_order_acquire) != 1 && r->rc.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const std::uint8_t cls = r->cls;
   switch (r->k) {
   case kind::tuple:
   case kind::list: {
     auto* s = static_cast<seq_rep*>(r);
-    term* e = s->elems();
-    for (std::uint32_t i = 0; i < s->n; ++i) e[i].~term();
+    if (!s->flat) {
+      term* e = s->elems();
+      for (std::uint32_t i = 0; i < s->n; ++i) e[i].~term();
+    }
     s->~seq_rep();
     break;
   }
@@ -99,7 +162,7 @@ void term::release() noexcept {
   case kind::reference: static_cast<ref_rep*>(r)->~ref_rep(); break;
   default: static_cast<bytes_rep*>(r)->~bytes_rep(); break;
   }
-  ::operator delete(r);
+  rep_free(r, cls);
 }
 
 // ---- construction -----------------------------------------------------------
@@ -129,8 +192,7 @@ term term::integer(bool negative, std::span<const std::uint8_t> mag) {
     }
   }
   term t;
-  auto* r = alloc_rep<bytes_rep>(n);
-  new (r) bytes_rep(kind::big_integer, static_cast<std::uint32_t>(n), negative ? 1 : 0);
+  auto* r = new_rep<bytes_rep>(n, kind::big_integer, static_cast<std::uint32_t>(n), negative ? 1 : 0);
   std::memcpy(r->data(), mag.data(), n);
   t.k_ = kind::big_integer;
   t.heap_ = 1;
@@ -138,25 +200,15 @@ term term::integer(bool negative, std::span<const std::uint8_t> mag) {
   return t;
 }
 
-char* term_access::make_atom(term& t, std::size_t n) { return make_bytes(t, term::kind::atom, n, 0); }
-
 term term::atom(std::string_view name) {
   term t;
-  char* d = term_access::make_atom(t, name.size());
+  char* d = term_access::fill_bytes(t, kind::atom, name.size());
   if (!name.empty()) std::memcpy(d, name.data(), name.size());
   return t;
 }
 
-char* term_access::make_bytes(term& t, term::kind k, std::size_t n, std::uint8_t bits_in_last) {
-  t = term();
-  t.k_ = k;
-  if (n <= sizeof t.v_.inl) {
-    t.a8_ = static_cast<std::uint8_t>(n);
-    t.pad_ = bits_in_last;
-    return t.v_.inl;
-  }
-  auto* r = alloc_rep<term::bytes_rep>(n);
-  new (r) term::bytes_rep(k, static_cast<std::uint32_t>(n), bits_in_last);
+char* term_access::fill_heap_bytes(term& t, term::kind k, std::size_t n, std::uint8_t bits_in_last) {
+  auto* r = new_rep<term::bytes_rep>(n, k, static_cast<std::uint32_t>(n), bits_in_last);
   t.heap_ = 1;
   t.v_.p = r;
   return r->data();
@@ -164,7 +216,7 @@ char* term_access::make_bytes(term& t, term::kind k, std::size_t n, std::uint8_t
 
 term term::binary(std::string_view bytes) {
   term t;
-  char* d = term_access::make_bytes(t, kind::binary, bytes.size(), 0);
+  char* d = term_access::fill_bytes(t, kind::binary, bytes.size());
   if (!bytes.empty()) std::memcpy(d, bytes.data(), bytes.size());
   return t;
 }
@@ -179,32 +231,27 @@ term term::bitstring(std::string_view bytes, std::size_t bits) {
   const auto last = static_cast<std::uint8_t>(bits % 8);
   if (last == 0) return binary(bytes.substr(0, nbytes));
   term t;
-  char* d = term_access::make_bytes(t, kind::bitstring, nbytes, last);
+  char* d = term_access::fill_bytes(t, kind::bitstring, nbytes, last);
   std::memcpy(d, bytes.data(), nbytes);
   // The unused low bits of the last byte are zero, so equal bitstrings are equal bytes.
   d[nbytes - 1] = static_cast<char>(static_cast<unsigned char>(d[nbytes - 1]) & (0xff00u >> last));
   return t;
 }
 
-term term_access::make_tuple(std::size_t n, term** elems) {
-  auto* r = alloc_rep<term::seq_rep>(n * sizeof(term));
-  new (r) term::seq_rep(term::kind::tuple, static_cast<std::uint32_t>(n));
-  term* e = r->elems();
-  for (std::size_t i = 0; i < n; ++i) new (e + i) term();
-  term t;
+term* term_access::fill_tuple(term& t, std::size_t n) {
+  auto* r = new_rep<term::seq_rep>(n * sizeof(term), term::kind::tuple, 0);
   t.k_ = term::kind::tuple;
   t.heap_ = 1;
   t.v_.p = r;
-  *elems = e;
-  return t;
+  return r->elems();
 }
 
-term term_access::make_list(std::size_t n, term** elems, term** tail) {
-  term t = make_tuple(n, elems);
+term* term_access::fill_list(term& t, std::size_t n, term** tail) {
+  term* e = fill_tuple(t, n);
   t.k_ = term::kind::list;
   t.v_.p->k = term::kind::list;
   *tail = &static_cast<term::seq_rep*>(t.v_.p)->tail;
-  return t;
+  return e;
 }
 
 void term_access::normalize_list(term& list) {
@@ -218,26 +265,40 @@ void term_access::normalize_list(term& list) {
   list = term::list(std::move(all), std::move(t));
 }
 
-term term_access::make_map(std::size_t n, std::pair<term, term>** entries) {
-  auto* r = alloc_rep<term::map_rep>(n * sizeof(std::pair<term, term>));
-  new (r) term::map_rep(static_cast<std::uint32_t>(n));
-  auto* e = r->entries();
-  for (std::size_t i = 0; i < n; ++i) new (e + i) std::pair<term, term>();
-  term t;
+std::pair<term, term>* term_access::fill_map(term& t, std::size_t n) {
+  auto* r = new_rep<term::map_rep>(n * sizeof(std::pair<term, term>), 0);
   t.k_ = term::kind::map;
   t.heap_ = 1;
   t.v_.p = r;
-  *entries = e;
-  return t;
+  return r->entries();
 }
+
+namespace {
+
+// a < b, with atoms (the usual map keys) compared without a call.
+bool key_less(const term& a, const term& b) noexcept {
+  if (a.type() == term::kind::atom && b.type() == term::kind::atom) {
+    const std::string_view x(term_access::bytes_data(a), term_access::bytes_size(a));
+    const std::string_view y(term_access::bytes_data(b), term_access::bytes_size(b));
+    return x < y;
+  }
+  return (a <=> b) < 0;
+}
+
+} // namespace
 
 bool term_access::finish_map(term& map) {
   auto* m = static_cast<term::map_rep*>(map.v_.p);
   auto* b = m->entries();
   auto* e = b + m->n;
-  auto less = [](const std::pair<term, term>& x, const std::pair<term, term>& y) { return (x.first <=> y.first) < 0; };
-  if (!std::is_sorted(b, e, less)) std::sort(b, e, less);
-  for (auto* p = b; p + 1 < e; ++p)
+  // Erlang writes a small map's keys in term order: one pass finds them
+  // strictly increasing, which also says there is no duplicate.
+  auto* p = b;
+  while (p + 1 < e && key_less(p->first, (p + 1)->first)) ++p;
+  if (p + 1 >= e) return true;
+  auto less = [](const std::pair<term, term>& x, const std::pair<term, term>& y) { return key_less(x.first, y.first); };
+  std::sort(b, e, less);
+  for (p = b; p + 1 < e; ++p)
     if (p->first == (p + 1)->first) return false;
   return true;
 }
@@ -253,9 +314,15 @@ term term::tuple(std::vector<term> elements) {
     t.k_ = kind::tuple;
     return t;
   }
-  term* e = nullptr;
-  term t = term_access::make_tuple(elements.size(), &e);
-  for (std::size_t i = 0; i < elements.size(); ++i) e[i] = std::move(elements[i]);
+  term t;
+  term* e = term_access::fill_tuple(t, elements.size());
+  bool flat = true;
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    flat = flat && !elements[i].heap();
+    new (e + i) term(std::move(elements[i]));
+  }
+  term_access::made(t, elements.size());
+  if (flat) term_access::set_flat(t);
   return t;
 }
 
@@ -271,10 +338,16 @@ term term::list(std::vector<term> elements, term tail) {
     term t2 = tail.tail();
     tail = std::move(t2);
   }
-  term* e = nullptr;
+  term t;
   term* tl = nullptr;
-  term t = term_access::make_list(elements.size(), &e, &tl);
-  for (std::size_t i = 0; i < elements.size(); ++i) e[i] = std::move(elements[i]);
+  term* e = term_access::fill_list(t, elements.size(), &tl);
+  bool flat = true;
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    flat = flat && !elements[i].heap();
+    new (e + i) term(std::move(elements[i]));
+  }
+  term_access::made(t, elements.size());
+  if (flat) term_access::set_flat(t);
   *tl = std::move(tail);
   return t;
 }
@@ -299,9 +372,10 @@ term term::map(std::vector<std::pair<term, term>> entries) {
     t.k_ = kind::map;
     return t;
   }
-  std::pair<term, term>* e = nullptr;
-  term t = term_access::make_map(entries.size(), &e);
-  for (std::size_t i = 0; i < entries.size(); ++i) e[i] = std::move(entries[i]);
+  term t;
+  auto* e = term_access::fill_map(t, entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) new (e + i) std::pair<term, term>(std::move(entries[i]));
+  term_access::made(t, entries.size());
   return t;
 }
 
@@ -309,8 +383,7 @@ term term::reference(const term_ref& r) {
   term_ref c = r;
   if (c.len > 5) c.len = 5;
   for (int i = c.len; i < 5; ++i) c.id[i] = 0;
-  auto* rr = alloc_rep<ref_rep>(0);
-  new (rr) ref_rep(c);
+  auto* rr = new_rep<ref_rep>(0, c);
   term t;
   t.k_ = kind::reference;
   t.heap_ = 1;
@@ -339,7 +412,7 @@ term term::port(std::uint16_t node, std::uint64_t id, bool v4) {
 
 term term::fun(std::string_view encoding, std::uint16_t node) {
   term t;
-  char* d = term_access::make_bytes(t, kind::fun, encoding.size(), 0);
+  char* d = term_access::fill_bytes(t, kind::fun, encoding.size());
   if (!encoding.empty()) std::memcpy(d, encoding.data(), encoding.size());
   t.a32_ = node;
   return t;

@@ -399,3 +399,75 @@ TEST_CASE("etf - a fun with a bad creator or too many free variables is refused"
   many += std::string(300, '\x6a');
   CHECK(dec_err(many).find("255 free") != std::string::npos);
 }
+
+// ---- the fast paths ---------------------------------------------------------
+
+TEST_CASE("etf - lists of integers of every width round-trip with their tags", "[etf]") {
+  // Bytes only: STRING_EXT. 256 needs INTEGER_EXT, 2^31 SMALL_BIG_EXT; an atom among them the general path.
+  const term bytes_only = term::list({0, 1, 255});
+  CHECK(enc(bytes_only) == bytes({131, 107, 0, 3, 0, 1, 255}));
+  const term mixed = term::list({term(1), term(256), term(-1), term(2147483648LL), term(-2147483648LL)});
+  CHECK(enc(mixed) == bytes({131, 108, 0, 0, 0, 5, 97, 1, 98, 0, 0, 1, 0, 98, 255, 255, 255, 255, 110, 4, 0, 0, 0, 0,
+                             128, 98, 128, 0, 0, 0, 106}));
+  CHECK(dec_ok(enc(mixed)) == mixed);
+  const term with_atom = term::list({term(1000), term::atom("a"), term(1001)}, term(7));
+  CHECK(dec_ok(enc(with_atom)) == with_atom);
+  std::vector<term> many;
+  for (int i = 0; i < 5000; ++i) many.emplace_back(i * 1000 - 2500001); // never 0..255: 5 bytes each
+  const term long_list = term::list(std::move(many));
+  CHECK(enc(long_list).size() == 1 + 5 + 5000 * 5 + 1);
+  CHECK(dec_ok(enc(long_list)) == long_list);
+}
+
+TEST_CASE("etf - atoms and binaries of every short length round-trip byte for byte", "[etf]") {
+  // Up to 16 bytes they live inside the term and are copied 16 bytes at a time.
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::string text(n, static_cast<char>('a' + n % 26));
+    const term t = term::tuple({term::atom(text), term::binary(text), term::bitstring(text + "z", n * 8 + 3)});
+    std::string want = bytes({131, 104, 3, 119, static_cast<int>(n)});
+    want += text;
+    want += bytes({109, 0, 0, 0, static_cast<int>(n)});
+    want += text;
+    want += bytes({77, 0, 0, 0, static_cast<int>(n + 1), 3});
+    want += text;
+    want += static_cast<char>('z' & 0xe0);
+    INFO(n);
+    CHECK(enc(t) == want);
+    CHECK(dec_ok(want) == t);
+  }
+}
+
+TEST_CASE("etf - an encoding longer than the encoder's buffer comes out whole, after what out held", "[etf]") {
+  std::vector<term> parts;
+  for (int i = 0; i < 300; ++i)
+    parts.push_back(term::tuple({term::atom("element"), term(i), term::binary(std::string(static_cast<std::size_t>(i), 'b'))}));
+  const term t = term::list(std::move(parts));
+  std::string out = "prefix";
+  encode(t, out, nonode);
+  REQUIRE(out.substr(0, 6) == "prefix");
+  const std::string body = out.substr(6);
+  CHECK(body == enc(t));
+  CHECK(dec_ok(body) == t);
+}
+
+TEST_CASE("etf - a decode that fails inside containers frees what it made and leaves out unchanged", "[etf]") {
+  // {<<20 bytes>>, [<<20 bytes>>, 1000 | 'bad tag'], ...}: heap parts made before the failure.
+  std::string s = bytes({131, 104, 3, 109, 0, 0, 0, 20});
+  s += std::string(20, 'x');
+  s += bytes({108, 0, 0, 0, 2, 109, 0, 0, 0, 20});
+  s += std::string(20, 'y');
+  s += bytes({98, 0, 0, 3, 232, 200});
+  CHECK(dec_err(s).find("unknown tag 200") != std::string::npos);
+  std::string m = bytes({131, 116, 0, 0, 0, 2, 119, 1, 'a', 109, 0, 0, 0, 20});
+  m += std::string(20, 'z');
+  m += bytes({119, 1, 'b', 201});
+  CHECK(dec_err(m).find("unknown tag 201") != std::string::npos);
+}
+
+TEST_CASE("etf - map keys out of term order are sorted on decode", "[etf]") {
+  // #{b => 1, a => 2, 3 => c} as written out of order.
+  const std::string s = bytes({131, 116, 0, 0, 0, 3, 119, 1, 'b', 97, 1, 119, 1, 'a', 97, 2, 97, 3, 119, 1, 'c'});
+  const term m = dec_ok(s);
+  CHECK(m == term::map({{term::atom("a"), 2}, {term::atom("b"), 1}, {term(3), term::atom("c")}}));
+  CHECK(m.map_entries()[0].first == term(3));
+}

@@ -1,6 +1,9 @@
 #include <otter/dist/term.hpp>
 
+#include <cstdlib>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -222,4 +225,25 @@ TEST_CASE("term - operator<< prints to_string", "[term]") {
   std::ostringstream os;
   os << term::tuple({term::atom("a"), term::list({term(1)}, term::atom("b"))});
   CHECK(os.str() == "{a,[1|b]}");
+}
+
+TEST_CASE("term - heap parts dropped on another thread than the one that made them stay sound", "[term]") {
+  // Each thread keeps the blocks it frees for its next heap parts; blocks move between threads this way.
+  auto make = [](int i) {
+    return term::tuple({term::binary(std::string(static_cast<std::size_t>(20 + i % 200), 'q')), term(i),
+                        term::list({term::atom("a_long_atom_name_here"), term(i)})});
+  };
+  std::vector<term> made;
+  for (int i = 0; i < 2000; ++i) made.push_back(make(i));
+  std::thread other([v = std::move(made), make]() mutable {
+    v.clear();
+    std::vector<term> mine;
+    for (int i = 0; i < 500; ++i) mine.push_back(make(i)); // from the blocks just freed
+    for (int i = 0; i < 500; ++i)
+      if (!(mine[static_cast<std::size_t>(i)] == make(i))) std::abort();
+  });
+  other.join();
+  std::vector<term> again;
+  for (int i = 0; i < 2000; ++i) again.push_back(make(i));
+  for (int i = 0; i < 2000; ++i) CHECK(again[static_cast<std::size_t>(i)] == make(i));
 }
