@@ -238,7 +238,9 @@ public:
   /// their reply without rescanning a long mailbox.
   void start_after(envelope** mark) noexcept { start_ = mark; }
 
-  bool await_ready() {
+  // Inlined into the coroutine, as the local path needs: the term path below
+  // (messages from other nodes) would otherwise tip the compiler into calls.
+  [[gnu::always_inline]] bool await_ready() {
     process_ = &current_process("otter::receive");
     if (mark_ != nullptr) [[unlikely]] {
       if (&mark_->owner() != process_) throw_foreign_mark();
@@ -280,7 +282,7 @@ public:
     suspend_waiting(*process_, this);
   }
 
-  result_type await_resume() {
+  [[gnu::always_inline]] result_type await_resume() {
     if constexpr (timed) {
       disarm_timer(&timeout_.timer);
       if (which_ == timed_out) return timeout_.handler();
