@@ -20,6 +20,7 @@
 #include "../support/await.hpp"
 #include "../support/log_capture.hpp"
 #include "../support/otter_test.hpp"
+#include "erl_await.hpp"
 #include "erl_process.hpp"
 
 using namespace otter_test;
@@ -47,18 +48,6 @@ otter::task<bool> start_erl(erl_node& into, std::string name, std::string eval, 
     return wait_for.empty() || into.process.wait_line(wait_for, patience);
   });
   co_return ok;
-}
-
-otter::task<bool> erl_says(erl_node& e, std::string line) {
-  const bool ok = co_await otter::blocking([&] { return e.process.wait_line(line, patience); });
-  co_return ok;
-}
-
-/// Receives the first term message matching `pred`, or nothing after `patience`.
-template <class P>
-otter::task<std::optional<term>> term_where(P pred) {
-  co_return co_await otter::receive(otter::when(pred, [](term t) { return std::optional<term>(std::move(t)); }),
-                                    otter::after(patience, [] { return std::optional<term>(); }));
 }
 
 } // namespace

@@ -24,6 +24,7 @@
 #include "../support/await.hpp"
 #include "../support/log_capture.hpp"
 #include "../support/otter_test.hpp"
+#include "erl_await.hpp"
 #include "erl_process.hpp"
 
 using namespace otter_test;
@@ -50,18 +51,6 @@ otter::task<bool> start_erl(erl_node& into, std::string eval, std::uint16_t epmd
     return true;
   });
   co_return ok;
-}
-
-otter::task<bool> erl_says(erl_node& e, std::string line) {
-  const bool ok = co_await otter::blocking([&] { return e.process.wait_line(line, patience); });
-  co_return ok;
-}
-
-/// Receives the first term message matching `pred`, or nothing after `patience`.
-template <class P>
-otter::task<std::optional<term>> term_where(P pred) {
-  co_return co_await otter::receive(otter::when(pred, [](term t) { return std::optional<term>(std::move(t)); }),
-                                    otter::after(patience, [] { return std::optional<term>(); }));
 }
 
 /// erl's `ctl` answers `{count, From}` with `{count, N}`, N the monitors on
