@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <string>
 
 #include <otter/dist/node_table.hpp>
 
@@ -187,8 +188,24 @@ struct decoder {
       idx = local.index;
       return true;
     }
+    // Most remote pids and references in a stream name the same node (the
+    // peer's, in every SEND_SENDER): remember the last one, and skip the
+    // node table's lock. Entries are never removed, so an index stays right.
+    struct last_node {
+      std::string name;
+      std::uint32_t creation = 0;
+      std::uint16_t index = 0xffff;
+    };
+    thread_local last_node last;
+    if (last.index != 0xffff && last.creation == creation && last.name == name) {
+      idx = last.index;
+      return true;
+    }
     idx = intern_node(name, creation);
     if (idx == 0xffff) return fail_at("node table full", at());
+    last.name.assign(name);
+    last.creation = creation;
+    last.index = idx;
     return true;
   }
 
