@@ -40,6 +40,7 @@ namespace {
 #define OTTER_REP_CACHE 1
 #endif
 
+#if OTTER_REP_CACHE
 constexpr std::size_t class_step = 64;
 constexpr std::size_t classes = 64; // class c holds blocks of c * 64 bytes, c in 1..64
 constexpr std::size_t cache_cap = 256 << 10;
@@ -57,7 +58,6 @@ struct rep_cache {
 };
 constinit thread_local rep_cache cache_{};
 
-#if OTTER_REP_CACHE
 struct cache_drain {
   bool armed = false;
   ~cache_drain() {
