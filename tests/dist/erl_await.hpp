@@ -3,11 +3,14 @@
 // process: for a line of erl's output (off the scheduler threads), and for a
 // term message. Both bounded by `patience`.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include <otter/blocking.hpp>
+#include <otter/dist/options.hpp>
+#include <otter/node.hpp>
 #include <otter/dist/term.hpp>
 #include <otter/receive.hpp>
 #include <otter/timer.hpp>
@@ -16,6 +19,18 @@
 #include "erl_process.hpp"
 
 namespace otter_test {
+
+/// An otter node `o@localhost` on two schedulers, registered with the private
+/// epmd on `epmd_port` that the erl nodes of a test use.
+inline otter::node_options erl_peer_node(const char* cookie, std::uint16_t epmd_port) {
+  otter::node_options o;
+  o.schedulers = 2;
+  o.distribution.name = "o@localhost";
+  o.distribution.cookie = cookie;
+  o.distribution.epmd_port = epmd_port;
+  o.distribution.epmd = otter::dist::epmd_mode::use;
+  return o;
+}
 
 /// True once erl has printed `line`.
 inline otter::task<bool> erl_says(erl_node& e, std::string line) {

@@ -25,6 +25,7 @@
 #include <otter/timer.hpp>
 
 #include "../support/otter_test.hpp"
+#include "erl_await.hpp"
 #include "erl_process.hpp"
 
 using namespace otter_test;
@@ -402,26 +403,13 @@ namespace {
 
 constexpr const char* cookie = "otter-gs-erl-cookie";
 
-otter::node_options otter_node(std::uint16_t epmd_port) {
-  otter::node_options o;
-  o.schedulers = 2;
-  o.distribution.name = "o@localhost";
-  o.distribution.cookie = cookie;
-  o.distribution.epmd_port = epmd_port;
-  o.distribution.epmd = otter::dist::epmd_mode::use;
-  return o;
-}
+otter::node_options otter_node(std::uint16_t epmd_port) { return erl_peer_node(cookie, epmd_port); }
 
 otter::task<bool> start_erl(erl_node& into, std::string eval, std::uint16_t epmd_port, std::string wait_for) {
   const bool ok = co_await otter::blocking([&] {
     into = erl_node::start("e@localhost", cookie, epmd_port, eval);
     return into.process.wait_line(wait_for, patience);
   });
-  co_return ok;
-}
-
-otter::task<bool> erl_says(erl_node& e, std::string line) {
-  const bool ok = co_await otter::blocking([&] { return e.process.wait_line(line, patience); });
   co_return ok;
 }
 

@@ -34,15 +34,7 @@ namespace {
 
 constexpr const char* cookie = "otter-limits-cookie";
 
-otter::node_options otter_node(std::uint16_t epmd_port) {
-  otter::node_options o;
-  o.schedulers = 2;
-  o.distribution.name = "o@localhost";
-  o.distribution.cookie = cookie;
-  o.distribution.epmd_port = epmd_port;
-  o.distribution.epmd = otter::dist::epmd_mode::use;
-  return o;
-}
+otter::node_options otter_node(std::uint16_t epmd_port) { return erl_peer_node(cookie, epmd_port); }
 
 /// Starts erl (off the scheduler threads); it is to send `{hello, Pid}` to `box`.
 otter::task<bool> start_erl(erl_node& into, std::string eval, std::uint16_t epmd_port) {

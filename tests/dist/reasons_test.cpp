@@ -19,6 +19,7 @@
 
 #include "../support/await.hpp"
 #include "../support/otter_test.hpp"
+#include "erl_await.hpp"
 #include "erl_process.hpp"
 
 using namespace otter_test;
@@ -67,15 +68,7 @@ namespace {
 
 constexpr const char* cookie = "otter-reasons-cookie";
 
-otter::node_options otter_node(std::uint16_t epmd_port) {
-  otter::node_options o;
-  o.schedulers = 2;
-  o.distribution.name = "o@localhost";
-  o.distribution.cookie = cookie;
-  o.distribution.epmd_port = epmd_port;
-  o.distribution.epmd = otter::dist::epmd_mode::use;
-  return o;
-}
+otter::node_options otter_node(std::uint16_t epmd_port) { return erl_peer_node(cookie, epmd_port); }
 
 } // namespace
 
